@@ -1,0 +1,105 @@
+"""Settings: a TOML file, overridden by ``DRIFTAUDIT_*`` environment variables.
+
+Precedence, highest first: environment (``DRIFTAUDIT_STATE_DIR``,
+``DRIFTAUDIT_STORE__URL`` — nested sections use ``__``), the TOML file
+(``--config``, else ``$DRIFTAUDIT_CONFIG``, else ``/etc/driftaudit/driftaudit.toml``
+when it exists), then defaults.  See ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from auditd.errors import ConfigError
+
+__all__ = ["DEFAULT_CONFIG_PATH", "Settings", "StoreSettings", "default_state_dir", "load_settings"]
+
+DEFAULT_CONFIG_PATH = Path("/etc/driftaudit/driftaudit.toml")
+
+
+def default_state_dir() -> Path:
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    return base / "driftaudit"
+
+
+class StoreSettings(BaseModel):
+    url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the state dir")
+    busy_timeout: float = Field(10.0, gt=0, description="seconds a writer waits for a lock")
+
+
+class SnapshotSettings(BaseModel):
+    max_bytes: int = Field(1 << 30, gt=0, description="largest snapshot file accepted")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRIFTAUDIT_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    state_dir: Path = Field(default_factory=default_state_dir)
+    fingerprint_key_file: Path | None = None
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    snapshot: SnapshotSettings = Field(default_factory=SnapshotSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file's content arrives as init values: the environment wins over it.
+        return env_settings, init_settings
+
+    @property
+    def key_file(self) -> Path:
+        return self.fingerprint_key_file or self.state_dir / "fingerprint.key"
+
+    def database_url(self, override: str | None = None) -> str:
+        if override:
+            return override
+        if self.store.url:
+            return self.store.url
+        return f"sqlite:///{self.state_dir / 'driftaudit.db'}"
+
+
+def _config_path(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get("DRIFTAUDIT_CONFIG")
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist",
+                          hint="pass --config with an existing file, or omit it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def load_settings(config: Path | None = None) -> Settings:
+    path = _config_path(config)
+    values = _read_toml(path) if path is not None else {}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        where = f"config file {path}" if path else "environment"
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings in {where} (or DRIFTAUDIT_* variables): {details}",
+                          hint="see docs/configuration.md for every setting") from None

@@ -1,0 +1,47 @@
+"""``driftaudit demo``: two bundled snapshots of a small estate, imported into a fresh store.
+
+The second snapshot hides a few things a real estate throws at a change log:
+keys reordered, a policy re-indented, a set-like list reshuffled, a volatile
+status flipped (none of these is a change), beside real changes (SSH opened
+to the world from the console, a rotated database password shown only as
+fingerprints, a role's session length raised, a bucket gone, a new instance).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from auditd.config import Settings
+from auditd.render import console, print_changes, print_import_outcome
+from auditd.service import Runtime, demo_snapshot_paths, import_snapshots, list_changes
+from auditd.store import ChangeFilter
+
+__all__ = ["run_demo"]
+
+
+def run_demo(directory: Path) -> None:
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    db_path = directory.absolute() / "driftaudit.db"
+    settings = Settings(state_dir=directory.absolute())
+    rt = Runtime(settings, db_url=f"sqlite:///{db_path}")
+    try:
+        console.print(f"[bold]driftaudit demo[/]: fresh SQLite store at {db_path}\n")
+        paths = [str(p) for p in demo_snapshot_paths()]
+        outcomes = import_snapshots(rt, paths, on_done=print_import_outcome)
+        console.print()
+        print_changes(list_changes(rt, ChangeFilter(since=outcomes[-1].result.taken_at)))
+    finally:
+        rt.close()
+    console.print(
+        "\nNoise the normaliser removed: key order, a re-indented bucket policy, a reshuffled "
+        "ingress list, an empty egress list, volatile status/public_ip fields."
+        f"\nExplore: driftaudit --db sqlite:///{db_path} changes --json"
+        f"\n         driftaudit --db sqlite:///{db_path} history "
+        "aws/aws_security_group/123456789012/eu-west-1/sg-0web"
+        f"\n         driftaudit --db sqlite:///{db_path} state aws/123456789012 "
+        "--at 2026-11-25T12:00:00Z"
+    )
+

@@ -1,0 +1,67 @@
+"""The chain itself: an ordered list of small pure steps, and the entry points.
+
+Order matters: JSON documents are parsed before secrets are fingerprinted (so a
+secret's fingerprint does not depend on its whitespace), and canonicalisation
+runs last (so fingerprints and parsed documents are sorted like everything
+else).  Bump :data:`NORMALIZER_VERSION` whenever a step's output changes: the
+store keys its fast path on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from auditd.model import Resource
+from auditd.normalize.canonical import canonicalise, content_hash
+from auditd.normalize.documents import parse_json_documents
+from auditd.normalize.secrets import Fingerprinter, fingerprint_secrets
+from auditd.normalize.typerules import TypeRules, rules_for
+
+__all__ = ["CHAIN", "NORMALIZER_VERSION", "Step", "normalize_attrs", "normalize_resource"]
+
+NORMALIZER_VERSION = 1
+
+Attrs = dict[str, Any]
+Step = Callable[[Mapping[str, Any], TypeRules, Sequence[str], Fingerprinter], Attrs]
+
+
+def drop_volatile(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequence[str],
+                  _fp: Fingerprinter) -> Attrs:
+    return {k: v for k, v in attrs.items() if k not in rules.volatile_fields}
+
+
+def parse_documents(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequence[str],
+                    _fp: Fingerprinter) -> Attrs:
+    return parse_json_documents(attrs, rules.json_fields)
+
+
+def hide_secrets(attrs: Mapping[str, Any], rules: TypeRules, sensitive: Sequence[str],
+                 fp: Fingerprinter) -> Attrs:
+    return fingerprint_secrets(attrs, fp, sensitive, rules.secret_fields)
+
+
+def canonical_form(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequence[str],
+                   _fp: Fingerprinter) -> Attrs:
+    return canonicalise(attrs, rules.set_fields)
+
+
+CHAIN: tuple[Step, ...] = (drop_volatile, parse_documents, hide_secrets, canonical_form)
+
+
+def normalize_attrs(tf_type: str, attrs: Mapping[str, Any], fingerprint: Fingerprinter,
+                    sensitive_paths: Sequence[str] = ()) -> Attrs:
+    """Run the whole chain on one resource's attributes."""
+    rules = rules_for(tf_type)
+    result: Attrs = dict(attrs)
+    for step in CHAIN:
+        result = step(result, rules, sensitive_paths, fingerprint)
+    return result
+
+
+def normalize_resource(resource: Resource, fingerprint: Fingerprinter) -> Resource:
+    """The resource with canonical attributes and its content hash filled in."""
+    attrs = normalize_attrs(resource.key.tf_type, resource.attrs, fingerprint,
+                            resource.sensitive_paths)
+    return replace(resource, attrs=attrs, content_hash=content_hash(attrs), sensitive_paths=())

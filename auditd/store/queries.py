@@ -1,0 +1,152 @@
+"""Read side of the store: changes in a time range, history and "as of T" state.
+
+Every query is a plain function of a connection and returns model objects;
+none of them writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Select, func, or_, select
+
+from auditd.model import Change, ChangeKind, FieldChange, Origin, ResourceKey, ResourceVersion
+from auditd.store.schema import blobs, changes, resources, scopes, snapshots, versions
+from auditd.timeutil import from_micros, to_micros
+
+__all__ = ["ChangeFilter", "ScopeInfo", "list_changes", "list_scopes", "resource_history",
+           "scope_state", "glob_to_like"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    scope: str | None = None
+    tf_type: str | None = None
+    key_pattern: str | None = None  # glob over the key text or the Terraform address
+    origin: Origin | None = None
+    limit: int | None = None  # keep the newest N
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeInfo:
+    name: str
+    last_snapshot_at: datetime | None
+    snapshots: int
+    current_resources: int
+    last_complete: bool | None
+
+
+def glob_to_like(pattern: str) -> str:
+    """``*`` and ``?`` globs to SQL LIKE with ``\\`` as the escape character."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def list_changes(conn: Connection, flt: ChangeFilter) -> list[Change]:
+    query = (select(changes, scopes.c.name.label("scope_name"))
+             .join(scopes, changes.c.scope_id == scopes.c.id))
+    if flt.since is not None:
+        query = query.where(changes.c.observed_at >= to_micros(flt.since))
+    if flt.until is not None:
+        query = query.where(changes.c.observed_at <= to_micros(flt.until))
+    if flt.scope is not None:
+        query = query.where(scopes.c.name == flt.scope)
+    if flt.tf_type is not None:
+        query = query.where(changes.c.tf_type == flt.tf_type)
+    if flt.origin is not None:
+        query = query.where(changes.c.origin == flt.origin.value)
+    if flt.key_pattern:
+        like = glob_to_like(flt.key_pattern)
+        query = query.where(or_(changes.c.key_text.like(like, escape="\\"),
+                                changes.c.address.like(like, escape="\\")))
+    if flt.limit is None:
+        query = query.order_by(changes.c.observed_at, changes.c.id)
+        return [_change(row) for row in conn.execute(query)]
+    # A limit keeps the newest N; they are still returned oldest first.
+    query = query.order_by(changes.c.observed_at.desc(), changes.c.id.desc()).limit(flt.limit)
+    return [_change(row) for row in reversed(conn.execute(query).all())]
+
+
+def _change(row: Any) -> Change:
+    fields = tuple(FieldChange(path=f["path"], op=f["op"], before=f.get("before"),
+                               after=f.get("after")) for f in orjson.loads(row.fields))
+    return Change(
+        key=ResourceKey.parse(row.key_text), kind=ChangeKind(row.kind), scope=row.scope_name,
+        origin=Origin(row.origin), observed_at=from_micros(row.observed_at),
+        before_hash=row.before_hash, after_hash=row.after_hash, fields=fields,
+        actor=row.actor, via=row.via, address=row.address, id=row.id,
+    )
+
+
+def _versions_query() -> Select[Any]:
+    return (
+        select(versions, resources.c.key_text, resources.c.origin, scopes.c.name.label("scope_name"),
+               blobs.c.attrs)
+        .join(resources, versions.c.resource_id == resources.c.id)
+        .join(scopes, versions.c.scope_id == scopes.c.id)
+        .join(blobs, versions.c.content_hash == blobs.c.hash)
+    )
+
+
+def _valid_at(query: Select[Any], at: datetime) -> Select[Any]:
+    at_us = to_micros(at)
+    return query.where(versions.c.valid_from <= at_us,
+                       or_(versions.c.valid_to.is_(None), versions.c.valid_to > at_us))
+
+
+def _version(row: Any) -> ResourceVersion:
+    return ResourceVersion(
+        key=ResourceKey.parse(row.key_text), scope=row.scope_name, origin=Origin(row.origin),
+        content_hash=row.content_hash, attrs=orjson.loads(row.attrs),
+        valid_from=from_micros(row.valid_from),
+        valid_to=None if row.valid_to is None else from_micros(row.valid_to),
+        first_seen=from_micros(row.first_seen), last_seen=from_micros(row.last_seen),
+        address=row.address, provenance=orjson.loads(row.provenance),
+    )
+
+
+def resource_history(conn: Connection, key: ResourceKey | str,
+                     at: datetime | None = None) -> list[ResourceVersion]:
+    """All versions of a key (every scope and origin), or only those valid at ``at``.
+
+    ``key`` may also be a Terraform address, matched against stored addresses.
+    """
+    text = str(key)
+    query = _versions_query().where(or_(resources.c.key_text == text, versions.c.address == text))
+    if at is not None:
+        query = _valid_at(query, at)
+    query = query.order_by(scopes.c.name, resources.c.origin, versions.c.valid_from)
+    return [_version(row) for row in conn.execute(query)]
+
+
+def scope_state(conn: Connection, scope: str, at: datetime | None = None) -> list[ResourceVersion]:
+    """Every resource of a scope as it was at ``at`` (default: now)."""
+    query = _versions_query().where(scopes.c.name == scope)
+    query = _valid_at(query, at) if at is not None else query.where(versions.c.valid_to.is_(None))
+    return [_version(row) for row in conn.execute(query.order_by(resources.c.key_text))]
+
+
+def list_scopes(conn: Connection) -> list[ScopeInfo]:
+    out = []
+    for scope in conn.execute(select(scopes).order_by(scopes.c.name)):
+        last_complete = conn.execute(
+            select(snapshots.c.complete).where(snapshots.c.scope_id == scope.id)
+            .order_by(snapshots.c.taken_at.desc()).limit(1)).scalar()
+        out.append(ScopeInfo(
+            name=scope.name,
+            last_snapshot_at=None if scope.last_snapshot_at is None
+            else from_micros(scope.last_snapshot_at),
+            snapshots=_count(conn, snapshots, snapshots.c.scope_id == scope.id),
+            current_resources=_count(conn, versions, versions.c.scope_id == scope.id,
+                                     versions.c.valid_to.is_(None)),
+            last_complete=last_complete))
+    return out
+
+
+def _count(conn: Connection, table: Any, *conditions: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one())

@@ -1,0 +1,149 @@
+"""Tables of the store (SQLAlchemy Core), the single source of the schema.
+
+The Alembic migrations in ``migrations/versions`` create exactly these tables;
+a test compares the two.  Times are stored as integer microseconds since the
+Unix epoch (UTC): identical on SQLite and PostgreSQL, cheap to index and
+compare, never ambiguous about time zones.
+
+- ``blobs``: canonical attribute JSON, addressed by its SHA-256 (shared by
+  every version with the same content).
+- ``resources``: one row per (scope, origin, key): the thing whose history we keep.
+- ``versions``: one row per distinct consecutive content of a resource, with its
+  validity interval ``[valid_from, valid_to)`` and ``first_seen``/``last_seen``.
+  ``valid_to IS NULL`` marks the current version.  An unchanged resource adds no row.
+- ``changes``: one row per added/removed/modified resource per snapshot, with
+  the field-level diff; denormalised key columns make time-range filters fast.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+__all__ = ["blobs", "changes", "meta", "metadata", "resources", "scopes", "snapshots", "versions"]
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+scopes = Table(
+    "scopes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(512), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_snapshot_at", BigInteger, nullable=True),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope_id", Integer, ForeignKey("scopes.id"), nullable=False),
+    Column("taken_at", BigInteger, nullable=False),
+    Column("ingested_at", BigInteger, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("errors", Text, nullable=False, server_default="[]"),
+    Column("source", Text, nullable=False, server_default=""),
+    Column("resource_count", Integer, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("modified", Integer, nullable=False),
+    Column("removed", Integer, nullable=False),
+    Column("protected", Integer, nullable=False),
+    Index("ix_snapshots_scope_taken", "scope_id", "taken_at"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("attrs", Text, nullable=False),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope_id", Integer, ForeignKey("scopes.id"), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("tf_type", String(128), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("rid", Text, nullable=False),
+    Column("key_text", Text, nullable=False),
+    UniqueConstraint("scope_id", "origin", "key_text", name="uq_resources_scope_origin_key"),
+    Index("ix_resources_key_text", "key_text"),
+    Index("ix_resources_tf_type", "tf_type"),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("resource_id", Integer, ForeignKey("resources.id"), nullable=False),
+    Column("scope_id", Integer, ForeignKey("scopes.id"), nullable=False),
+    Column("content_hash", String(64), ForeignKey("blobs.hash"), nullable=False),
+    Column("raw_digest", LargeBinary(16), nullable=True),
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id"), nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger, nullable=True),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("provenance", Text, nullable=False, server_default="{}"),
+    Index("ix_versions_resource_from", "resource_id", "valid_from"),
+    Index(
+        "ix_versions_current",
+        "scope_id",
+        sqlite_where=text("valid_to IS NULL"),
+        postgresql_where=text("valid_to IS NULL"),
+    ),
+    Index("ix_versions_scope_from", "scope_id", "valid_from"),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id"), nullable=False),
+    Column("scope_id", Integer, ForeignKey("scopes.id"), nullable=False),
+    Column("resource_id", Integer, ForeignKey("resources.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("observed_at", BigInteger, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("tf_type", String(128), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("key_text", Text, nullable=False),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("before_version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("after_version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("before_hash", String(64), nullable=True),
+    Column("after_hash", String(64), nullable=True),
+    Column("fields", Text, nullable=False, server_default="[]"),
+    Column("actor", Text, nullable=True),
+    Column("via", String(64), nullable=True),
+    Index("ix_changes_observed", "observed_at"),
+    Index("ix_changes_scope_observed", "scope_id", "observed_at"),
+    Index("ix_changes_type_observed", "tf_type", "observed_at"),
+    Index("ix_changes_resource_observed", "resource_id", "observed_at"),
+)
