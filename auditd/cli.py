@@ -73,7 +73,8 @@ def _json_out(payload: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="TOML config file [default: $DRIFTAUDIT_CONFIG or /etc/driftaudit/driftaudit.toml]")
+              help="TOML config file "
+                   "[default: $DRIFTAUDIT_CONFIG or /etc/driftaudit/driftaudit.toml]")
 @click.option("--db", metavar="URL", envvar="DRIFTAUDIT_DB",
               help="database: sqlite:///PATH, postgresql://USER@HOST/DB, or a file path "
                    "[default: SQLite in the state directory]")
@@ -95,7 +96,7 @@ def cli(ctx: click.Context, config: Path | None, db: str | None) -> None:
               help="where the demo's fresh SQLite store and key are created")
 @click.pass_obj
 def demo(obj: _Obj, directory: Path) -> None:
-    """Import two bundled snapshots of a small AWS estate into a fresh store and show the changes."""
+    """Import two bundled snapshots of a small AWS estate into a fresh store; show the changes."""
     from auditd.demo import run_demo
 
     run_demo(directory)
@@ -162,7 +163,8 @@ def changes(obj: _Obj, since: str | None, until: str | None, scope: str | None,
 
 @cli.command()
 @click.argument("key")
-@click.option("--at", metavar="TIME", help="only the versions valid at TIME (ISO-8601 or 2h/7d back)")
+@click.option("--at", metavar="TIME",
+              help="only the versions valid at TIME (ISO-8601 or 2h/7d back)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON (a list of versions)")
 @click.pass_obj
 def history(obj: _Obj, key: str, at: str | None, as_json: bool) -> None:
@@ -241,7 +243,7 @@ def db_check(obj: _Obj, fast: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the CLI, mapping our errors to exit code 2 with one clear message."""
+    """Console entry point: run the CLI; our errors become one clear message and exit code 2."""
     try:
         code = cli.main(args=argv, prog_name="driftaudit", standalone_mode=False)
     except click.ClickException as exc:

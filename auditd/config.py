@@ -44,8 +44,8 @@ class Settings(BaseSettings):
 
     state_dir: Path = Field(default_factory=default_state_dir)
     fingerprint_key_file: Path | None = None
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    snapshot: SnapshotSettings = Field(default_factory=SnapshotSettings)
+    store: StoreSettings = StoreSettings()
+    snapshot: SnapshotSettings = SnapshotSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -100,6 +100,7 @@ def load_settings(config: Path | None = None) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         where = f"config file {path}" if path else "environment"
-        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings in {where} (or DRIFTAUDIT_* variables): {details}",
                           hint="see docs/configuration.md for every setting") from None

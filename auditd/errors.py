@@ -12,7 +12,7 @@
     │   ├── StoreLocked             another writer holds the lock past the timeout
     │   ├── SchemaOutdated          the database needs ``driftaudit db upgrade``
     │   └── StaleSnapshot           a snapshot older than the newest stored for its scope
-    └── KeyMismatch                 the fingerprint key differs from the one the store was built with
+    └── KeyMismatch                 the fingerprint key is not the one the store was built with
 
 Every error is raised before the store's transaction commits, so the store is
 left exactly as it was.
@@ -58,7 +58,7 @@ class InputError(DriftauditError):
 
 
 class SnapshotFormatError(InputError):
-    """``source`` is the file (or ``<stdin>``); ``where`` a JSON location such as ``resources[3].id``."""
+    """``source`` is the file (or ``<stdin>``); ``where`` a JSON location (``resources[3].id``)."""
 
     def __init__(self, source: str, where: str, problem: str, *, hint: str = "") -> None:
         location = f"{source}: {where}: " if where else f"{source}: "

@@ -16,7 +16,7 @@ from pathlib import Path
 from auditd.errors import ConfigError
 from auditd.normalize import HmacFingerprinter
 
-__all__ = ["KEY_BYTES", "load_or_create_key", "load_fingerprinter"]
+__all__ = ["KEY_BYTES", "load_fingerprinter", "load_or_create_key"]
 
 KEY_BYTES = 32
 
@@ -48,7 +48,8 @@ def load_or_create_key(path: Path) -> bytes:
 def _read_key(path: Path) -> bytes:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"fingerprint key {path} is readable by others (mode {oct(mode & 0o777)})",
+        raise ConfigError(f"fingerprint key {path} is readable by others "
+                          f"(mode {oct(mode & 0o777)})",
                           hint=f"chmod 600 {path}")
     text = path.read_text(encoding="ascii", errors="replace").strip()
     try:

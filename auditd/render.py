@@ -12,12 +12,13 @@ from typing import Any
 
 import orjson
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from auditd.diff.fields import field_changes
 from auditd.model import Change, ChangeKind, FieldChange, ResourceVersion
-from auditd.store import ScopeInfo
+from auditd.normalize.secrets import FINGERPRINT_PREFIX, is_fingerprint
 from auditd.service import ImportOutcome
+from auditd.store import ScopeInfo
 
 __all__ = [
     "change_dict",
@@ -35,7 +36,7 @@ __all__ = [
 _KIND_STYLE = {ChangeKind.ADDED: "green", ChangeKind.REMOVED: "red", ChangeKind.MODIFIED: "yellow"}
 _MAX_VALUE = 60
 
-console = Console(highlight=False, soft_wrap=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def to_json_bytes(payload: Any) -> bytes:
@@ -99,6 +100,9 @@ def _short(value: Any) -> str:
 
 
 def _field_line(f: FieldChange) -> str:
+    if is_fingerprint(f.before) and is_fingerprint(f.after):
+        return (f"~ {f.path}: secret changed (fingerprint {_fp_short(f.before)} → "
+                f"{_fp_short(f.after)})")
     if f.op == "added":
         return f"+ {f.path} = {_short(f.after)}"
     if f.op == "removed":
@@ -106,63 +110,81 @@ def _field_line(f: FieldChange) -> str:
     return f"~ {f.path}: {_short(f.before)} → {_short(f.after)}"
 
 
+def _fp_short(value: str) -> str:
+    return value.removeprefix(FINGERPRINT_PREFIX)[:8] + "…"
+
+
 def print_changes(found: Sequence[Change]) -> None:
+    """One block per change, like a log: header line, actor, then one line per field."""
     if not found:
         console.print("no changes match")
         return
-    table = Table(show_lines=True, title=f"{len(found)} change(s)")
-    for column in ("observed (UTC)", "change", "resource", "fields", "actor"):
-        table.add_column(column, overflow="fold")
     for c in found:
-        resource = Text(f"{c.key.tf_type}\n{c.key.id}")
+        header = Text(c.observed_at.strftime("%Y-%m-%d %H:%M:%SZ") + "  ")
+        header.append(f"{c.kind.value:<8}", style=_KIND_STYLE[c.kind])
+        header.append(f"  {c.key.tf_type} ", style="bold")
+        header.append(c.key.id, style="bold")
+        header.append(f"  {c.key.account or '-'}/{c.key.region or '-'} {c.origin.value}",
+                      style="dim")
+        console.print(header)
         if c.address:
-            resource.append(f"\n{c.address}", style="dim")
-        resource.append(f"\n{c.key.account}/{c.key.region} ({c.origin.value})", style="dim")
-        actor = c.actor or ""
-        if c.via:
-            actor = f"{actor}\nvia {c.via}" if actor else f"via {c.via}"
-        table.add_row(c.observed_at.strftime("%Y-%m-%d %H:%M:%S"),
-                      Text(c.kind.value, style=_KIND_STYLE[c.kind]), resource,
-                      Text("\n".join(_field_line(f) for f in c.fields)), actor)
-    console.print(table)
+            console.print(Text(f"    address {c.address}", style="dim"))
+        if c.actor or c.via:
+            via = f" via {c.via}" if c.via else ""
+            console.print(Text(f"    by {c.actor or 'unknown'}{via}"))
+        for f in c.fields:
+            console.print(Text("    " + _field_line(f)))
+    console.print(Text(f"{len(found)} change(s)", style="dim"))
 
 
 def print_history(key: str, versions: Sequence[ResourceVersion]) -> None:
+    """Each (scope, origin) stream: its first version in full, then what each later one changed."""
     if not versions:
         console.print(f"no stored version of {key}")
         return
-    table = Table(show_lines=True, title=f"history of {key}")
-    for column in ("scope / origin", "valid from", "valid to", "content", "attributes"):
-        table.add_column(column, overflow="fold")
+    previous: ResourceVersion | None = None
     for v in versions:
-        table.add_row(f"{v.scope}\n{v.origin.value}", _ts(v.valid_from) or "",
-                      _ts(v.valid_to) or "[bold]current[/]", v.content_hash[:12],
-                      Text(orjson.dumps(v.attrs, option=orjson.OPT_INDENT_2).decode()))
-    console.print(table)
+        same_stream = previous is not None and (previous.scope, previous.origin, previous.key) == (
+            v.scope, v.origin, v.key)
+        until = _ts(v.valid_to) or "now (current)"
+        header = Text(f"{_ts(v.valid_from)} → {until}", style="bold")
+        header.append(f"  {v.key}  scope {v.scope} {v.origin.value}  content {v.content_hash[:12]}",
+                      style="dim")
+        console.print(header)
+        if same_stream and previous is not None:
+            for f in field_changes(previous.attrs, v.attrs):
+                console.print(Text("    " + _field_line(f)))
+        else:
+            body = orjson.dumps(v.attrs, option=orjson.OPT_INDENT_2).decode()
+            console.print(Text("\n".join("    " + line for line in body.splitlines())))
+        previous = v
+
+
+def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows]
 
 
 def print_state(scope: str, versions: Sequence[ResourceVersion]) -> None:
     if not versions:
         console.print(f"scope {scope}: no resources at that time")
         return
-    table = Table(title=f"scope {scope}: {len(versions)} resource(s)")
-    for column in ("type", "id", "account/region", "since", "content"):
-        table.add_column(column, overflow="fold")
-    for v in versions:
-        table.add_row(v.key.tf_type, v.key.id, f"{v.key.account}/{v.key.region}",
-                      _ts(v.valid_from) or "", v.content_hash[:12])
-    console.print(table)
+    rows = [("TYPE", "ID", "ACCOUNT/REGION", "ORIGIN", "SINCE", "CONTENT")]
+    rows += [(v.key.tf_type, v.key.id, f"{v.key.account or '-'}/{v.key.region or '-'}",
+              v.origin.value, _ts(v.valid_from) or "", v.content_hash[:12]) for v in versions]
+    for line in _aligned(rows):
+        console.print(Text(line))
+    console.print(Text(f"scope {scope}: {len(versions)} resource(s)", style="dim"))
 
 
 def print_scopes(found: Sequence[ScopeInfo]) -> None:
     if not found:
         console.print("the store holds no scopes yet: import a snapshot first")
         return
-    table = Table(title="scopes")
-    for column in ("scope", "last snapshot", "snapshots", "resources", "last complete"):
-        table.add_column(column)
-    for s in found:
-        table.add_row(s.name, _ts(s.last_snapshot_at) or "", str(s.snapshots),
-                      str(s.current_resources), {True: "yes", False: "[bold red]no[/]",
-                                                 None: ""}[s.last_complete])
-    console.print(table)
+    complete = {True: "yes", False: "NO (kept unseen resources)", None: "-"}
+    rows = [("SCOPE", "LAST SNAPSHOT", "SNAPSHOTS", "RESOURCES", "LAST COMPLETE")]
+    rows += [(s.name, _ts(s.last_snapshot_at) or "-", str(s.snapshots), str(s.current_resources),
+              complete[s.last_complete]) for s in found]
+    for line in _aligned(rows):
+        console.print(Text(line))

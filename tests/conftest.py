@@ -1,0 +1,73 @@
+"""Shared fixtures: a fingerprint key, snapshot builders, and a store on SQLite and PostgreSQL.
+
+``store_url`` is parametrised over both back ends.  PostgreSQL tests use the
+machine's server (``DRIFTAUDIT_TEST_PG``, default
+``postgresql://postgres@127.0.0.1:5432/test``) with a fresh schema per test,
+dropped afterwards.  When the server is unreachable they are skipped locally,
+but fail under CI (``CI=true``) so a broken PostgreSQL set-up cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditd.normalize import HmacFingerprinter
+from auditd.store import Store
+
+PG_BASE_URL = os.environ.get("DRIFTAUDIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def _pg_admin_connect():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(PG_BASE_URL.replace("postgresql+psycopg://", "postgresql://"),
+                           autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    try:
+        with _pg_admin_connect():
+            return True
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {PG_BASE_URL} is required under CI: {exc}")
+        return False
+
+
+@pytest.fixture
+def pg_url(pg_available: bool) -> Iterator[str]:
+    """A URL whose search_path is a brand-new schema, dropped after the test."""
+    if not pg_available:
+        pytest.skip(f"PostgreSQL not reachable at {PG_BASE_URL}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with _pg_admin_connect() as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_BASE_URL else "?"
+    yield f"{PG_BASE_URL}{sep}options=-csearch_path%3D{schema}"
+    with _pg_admin_connect() as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store(store_url, busy_timeout_s=2.0) as opened:
+        yield opened
+
+
+@pytest.fixture
+def fingerprinter() -> HmacFingerprinter:
+    return HmacFingerprinter(b"k" * 32)
