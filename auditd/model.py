@@ -35,10 +35,27 @@ __all__ = [
     "ScopeSelector",
     "Snapshot",
     "SnapshotError",
+    "UNKNOWN_KEY",
+    "is_unknown",
+    "unknown",
 ]
 
+UNKNOWN_KEY = "$unknown"
 KEY_SEPARATOR = "/"
 KEY_PARTS = 5
+
+
+def unknown(expression: str) -> dict[str, str]:
+    """A value that cannot be known statically (e.g. ``aws_vpc.main.id``, ``var.x`` without default).
+
+    Declared attributes carry this marker where evaluation stops; it is JSON data
+    (so it hashes and stores like any value) and drift never compares it.
+    """
+    return {UNKNOWN_KEY: expression}
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and UNKNOWN_KEY in value
 
 
 class Origin(StrEnum):
@@ -244,7 +261,11 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class ChangeEvent:
-    """A change reported by another tool: a deploy, a flag flip, a migration."""
+    """A change event: a deploy, a Terraform apply, a flag flip, a migration.
+
+    Identified by ``(source, id)``; recording the same pair again updates it
+    (idempotent), so a "started" message can be completed by a "finished" one.
+    """
 
     id: str
     kind: str
@@ -255,7 +276,7 @@ class ChangeEvent:
     services: tuple[str, ...] = ()
     actor: str | None = None
     links: tuple[str, ...] = ()
-    resources: tuple[ResourceKey, ...] = ()
+    resources: tuple[str, ...] = ()  # resource key texts or Terraform addresses
     reviewed: bool | None = None
     emergency: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)

@@ -8,13 +8,15 @@ driver errors into :mod:`auditd.errors`.  Only this package imports SQLAlchemy.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine
 
-from auditd.model import Change, ResourceKey, ResourceVersion, Snapshot
+from auditd.model import Change, ChangeEvent, ResourceKey, ResourceVersion, Snapshot
 from auditd.normalize import HmacFingerprinter
 from auditd.store.connection import WRITE_OPTION, make_engine, redact, translate_errors
+from auditd.store.events import list_events, record_events
 from auditd.store.ingest import IngestResult, ingest_snapshot
 from auditd.store.integrity import check_integrity
 from auditd.store.migrate import ensure_schema, head_revision, upgrade
@@ -70,6 +72,19 @@ class Store:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 return ingest_snapshot(conn, snapshot, fingerprint, source=source, now_us=now_us)
+
+    def record_events(self, events: Sequence[ChangeEvent]) -> int:
+        """Record change events idempotently by (source, id); returns how many were new."""
+        now_us = time.time_ns() // 1000
+        with translate_errors(self.url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                return record_events(conn, events, now_us)
+
+    def events(self, since: datetime | None = None, until: datetime | None = None,
+               source: str | None = None) -> list[ChangeEvent]:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return list_events(conn, since, until, source)
 
     def changes(self, flt: ChangeFilter) -> list[Change]:
         with translate_errors(self.url), self.engine.connect() as conn:

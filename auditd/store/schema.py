@@ -13,6 +13,8 @@ compare, never ambiguous about time zones.
   ``valid_to IS NULL`` marks the current version.  An unchanged resource adds no row.
 - ``changes``: one row per added/removed/modified resource per snapshot, with
   the field-level diff; denormalised key columns make time-range filters fast.
+- ``change_events``: deploys, Terraform applies and other change events,
+  unique per ``(source, external_id)``.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
-__all__ = ["blobs", "changes", "meta", "metadata", "resources", "scopes", "snapshots", "versions"]
+__all__ = ["blobs", "change_events", "changes", "meta", "metadata", "resources", "scopes", "snapshots", "versions"]
 
 metadata = MetaData()
 
@@ -146,4 +149,26 @@ changes = Table(
     Index("ix_changes_scope_observed", "scope_id", "observed_at"),
     Index("ix_changes_type_observed", "tf_type", "observed_at"),
     Index("ix_changes_resource_observed", "resource_id", "observed_at"),
+)
+
+change_events = Table(
+    "change_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(128), nullable=False),
+    Column("external_id", String(512), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+    Column("actor", Text, nullable=True),
+    Column("services", Text, nullable=False, server_default="[]"),
+    Column("links", Text, nullable=False, server_default="[]"),
+    Column("resources", Text, nullable=False, server_default="[]"),
+    Column("reviewed", Boolean, nullable=True),
+    Column("emergency", Boolean, nullable=False, server_default=false()),
+    Column("details", Text, nullable=False, server_default="{}"),
+    UniqueConstraint("source", "external_id", name="uq_change_events_source_id"),
+    Index("ix_change_events_started", "started_at"),
 )

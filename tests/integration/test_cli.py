@@ -198,9 +198,9 @@ def test_bad_time_and_unreachable_database(capsys: pytest.CaptureFixture[str],
 def test_db_upgrade_and_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     code, out, _ = run(capsys, "--db", str(db), "db", "upgrade")
-    assert code == 0 and "upgraded from empty to 0001" in out
+    assert code == 0 and "upgraded from empty to 0002" in out
     code, out, _ = run(capsys, "--db", str(db), "db", "upgrade")
-    assert "already at revision 0001" in out
+    assert "already at revision 0002" in out
     run(capsys, "--db", str(db), "snapshot", "import", DEMO_1)
     code, out, _ = run(capsys, "--db", str(db), "db", "check")
     assert code == 0 and out.strip().endswith(": ok")

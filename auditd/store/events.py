@@ -1,0 +1,81 @@
+"""Change events in the store: recorded idempotently by ``(source, id)``, read by time range."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from auditd.model import ChangeEvent
+from auditd.store.schema import change_events
+from auditd.timeutil import from_micros, to_micros
+
+__all__ = ["list_events", "record_events"]
+
+_MUTABLE = ("kind", "summary", "started_at", "finished_at", "actor", "services", "links",
+            "resources", "reviewed", "emergency", "details")
+
+
+def _row(event: ChangeEvent, received_us: int) -> dict[str, Any]:
+    return {
+        "source": event.source, "external_id": event.id, "kind": event.kind,
+        "summary": event.summary, "started_at": to_micros(event.started_at),
+        "finished_at": None if event.finished_at is None else to_micros(event.finished_at),
+        "received_at": received_us, "actor": event.actor,
+        "services": orjson.dumps(list(event.services)).decode(),
+        "links": orjson.dumps(list(event.links)).decode(),
+        "resources": orjson.dumps(list(event.resources)).decode(),
+        "reviewed": event.reviewed, "emergency": event.emergency,
+        "details": orjson.dumps(dict(event.details)).decode(),
+    }
+
+
+def record_events(conn: Connection, events: Sequence[ChangeEvent], received_us: int) -> int:
+    """Insert or update (same source and id) each event; returns how many were new."""
+    existing = _existing_ids(conn, events)
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    for event in events:
+        statement = dialect_insert(change_events).values(**_row(event, received_us))
+        statement = statement.on_conflict_do_update(
+            index_elements=["source", "external_id"],
+            set_={name: statement.excluded[name] for name in _MUTABLE},
+        )
+        conn.execute(statement)
+    return len({(e.source, e.id) for e in events} - existing)
+
+
+def _existing_ids(conn: Connection, events: Sequence[ChangeEvent]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for source in {e.source for e in events}:
+        ids = [e.id for e in events if e.source == source]
+        query = select(change_events.c.external_id).where(
+            change_events.c.source == source, change_events.c.external_id.in_(ids))
+        found.update((source, row.external_id) for row in conn.execute(query))
+    return found
+
+
+def list_events(conn: Connection, since: datetime | None = None, until: datetime | None = None,
+                source: str | None = None) -> list[ChangeEvent]:
+    query = select(change_events).order_by(change_events.c.started_at, change_events.c.id)
+    if since is not None:
+        query = query.where(change_events.c.started_at >= to_micros(since))
+    if until is not None:
+        query = query.where(change_events.c.started_at <= to_micros(until))
+    if source is not None:
+        query = query.where(change_events.c.source == source)
+    return [_event(row) for row in conn.execute(query)]
+
+
+def _event(row: Any) -> ChangeEvent:
+    return ChangeEvent(
+        id=row.external_id, kind=row.kind, summary=row.summary,
+        started_at=from_micros(row.started_at), source=row.source,
+        finished_at=None if row.finished_at is None else from_micros(row.finished_at),
+        services=tuple(orjson.loads(row.services)), actor=row.actor,
+        links=tuple(orjson.loads(row.links)), resources=tuple(orjson.loads(row.resources)),
+        reviewed=row.reviewed, emergency=bool(row.emergency), details=orjson.loads(row.details),
+    )
