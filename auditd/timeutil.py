@@ -32,7 +32,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().lower())
     if match is None:
         raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 7d, 2w)")
-    return timedelta(seconds=float(match.group("n")) * _UNIT_SECONDS[match.group("unit")])
+    try:
+        return timedelta(seconds=float(match.group("n")) * _UNIT_SECONDS[match.group("unit")])
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too long") from None
 
 
 def parse_time(text: str, now: datetime) -> datetime:
@@ -41,11 +44,14 @@ def parse_time(text: str, now: datetime) -> datetime:
     if value.lower() == "now":
         return now
     if _DURATION.match(value.lower()):
-        return now - parse_duration(value)
+        try:
+            return now - parse_duration(value)
+        except OverflowError:
+            raise ValueError(f"{text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 in UTC
         raise ValueError(
             f"not a time: {text!r} (use ISO-8601 like 2026-11-26T10:00:00Z, 'now', or 2h / 7d)"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

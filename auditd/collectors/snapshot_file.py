@@ -65,7 +65,7 @@ class ResourceEntry(_Strict):
 
 class SnapshotDocument(_Strict):
     format: Literal["driftaudit-snapshot"]
-    version: int
+    version: int = Field(strict=True)  # 1, not true, "1" or 1.0
     scope: str = Field(min_length=1)
     taken_at: datetime
     complete: bool | None = None
@@ -146,11 +146,30 @@ def _load_json(data: bytes, source: str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        truncated = exc.pos >= len(data.rstrip()) - 1
+        if not exc.doc:  # orjson could not even decode the bytes as UTF-8
+            raise _not_utf8(data, source) from None
+        # exc.pos counts characters of exc.doc, not bytes of data: compare like with like
+        truncated = exc.pos >= len(exc.doc.rstrip()) - 1
         problem = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         hint = ("the file ends early: it looks truncated (interrupted copy or full disk?)"
                 if truncated else "fix the JSON at that position")
         raise SnapshotFormatError(source, "", problem, hint=hint) from None
+
+
+def _not_utf8(data: bytes, source: str) -> SnapshotFormatError:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.end >= len(data) and exc.reason == "unexpected end of data":
+            return SnapshotFormatError(
+                source, "", "not valid JSON: the file ends inside a UTF-8 character",
+                hint="the file ends early: it looks truncated (interrupted copy or full disk?)")
+        bad = data[exc.start]
+        return SnapshotFormatError(
+            source, "", f"not UTF-8 text: invalid byte {bad:#04x} at offset {exc.start}",
+            hint="a snapshot is UTF-8 JSON (optionally gzipped); is this a binary or "
+                 "differently encoded file?")
+    return SnapshotFormatError(source, "", "not valid JSON text")
 
 
 def _validate(raw: Any, source: str) -> SnapshotDocument:
@@ -196,13 +215,15 @@ def _to_resource(entry: ResourceEntry, defaults: Defaults, source: str, index: i
                           id=entry.id, account=_pick(entry.account, defaults.account),
                           region=_pick(entry.region, defaults.region))
     except ValueError as exc:
-        raise SnapshotFormatError(source, f"resources[{index}]", str(exc)) from None
+        raise SnapshotFormatError(source, f"resources[{index}]", str(exc),
+                                  hint="see docs/snapshot-format.md") from None
     for j, path in enumerate(entry.sensitive_paths):
         try:
             parse_path(path)
         except ValueError as exc:
             raise SnapshotFormatError(source, f"resources[{index}].sensitive_paths[{j}]",
-                                      str(exc)) from None
+                                      str(exc), hint='write paths like password, '
+                                      'containers[*].env or tags["kubernetes.io/role"]') from None
     return Resource(key=key, attrs=entry.attributes, origin=entry.origin or defaults.origin,
                     address=entry.address, sensitive_paths=tuple(entry.sensitive_paths),
                     provenance=entry.provenance)

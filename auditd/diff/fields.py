@@ -30,7 +30,9 @@ _OPS = {
 
 def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     """Every leaf or subtree that differs, sorted by path."""
-    diff = DeepDiff(before, after, view="tree", verbose_level=2)
+    # threshold_to_diff_deeper=0: DeepDiff >= 8 otherwise reports a dict whose keys
+    # mostly changed as one opaque change of the whole dict (path "" at the root).
+    diff = DeepDiff(before, after, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     changes: list[FieldChange] = []
     for report_type, op in _OPS.items():
         for level in diff.get(report_type, ()):

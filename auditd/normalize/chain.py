@@ -14,14 +14,17 @@ from dataclasses import replace
 from typing import Any
 
 from auditd.model import Resource
-from auditd.normalize.canonical import canonicalise, content_hash
+from auditd.normalize.canonical import canonical_value, canonicalise, content_hash
 from auditd.normalize.documents import parse_json_documents
 from auditd.normalize.secrets import Fingerprinter, fingerprint_secrets
 from auditd.normalize.typerules import TypeRules, rules_for
+from auditd.paths import PathSegment
 
 __all__ = ["CHAIN", "NORMALIZER_VERSION", "Step", "normalize_attrs", "normalize_resource"]
 
-NORMALIZER_VERSION = 1
+# 2: secrets canonicalised before fingerprinting, blank secrets kept blank, policy
+#    statements sorted on their final form, policies nested in blocks parsed.
+NORMALIZER_VERSION = 2
 
 Attrs = dict[str, Any]
 Step = Callable[[Mapping[str, Any], TypeRules, Sequence[str], Fingerprinter], Attrs]
@@ -39,7 +42,10 @@ def parse_documents(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequ
 
 def hide_secrets(attrs: Mapping[str, Any], rules: TypeRules, sensitive: Sequence[str],
                  fp: Fingerprinter) -> Attrs:
-    return fingerprint_secrets(attrs, fp, sensitive, rules.secret_fields)
+    def canonical_secret(value: Any, path: tuple[PathSegment, ...]) -> Any:
+        return canonical_value(value, rules.set_fields, path)
+
+    return fingerprint_secrets(attrs, fp, sensitive, rules.secret_fields, canonical_secret)
 
 
 def canonical_form(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequence[str],

@@ -18,19 +18,41 @@ __all__ = ["canonical_policy", "parse_json_documents"]
 # Statement fields whose single string is equivalent to a one-element list, and
 # whose list order means nothing.
 _LISTY_STATEMENT_FIELDS = ("Action", "NotAction", "Resource", "NotResource")
+_LEAVES = frozenset({str, int, float, bool, type(None)})  # exact types: no subclasses
 
 
 def parse_json_documents(attrs: Mapping[str, Any], json_fields: frozenset[str]) -> dict[str, Any]:
-    """Parse top-level string attributes that hold JSON documents.
+    """Parse string attributes that hold JSON documents.
 
-    Named fields are parsed when they hold valid JSON; any other top-level string
-    that looks like a JSON object (``{...}``) and parses is taken too.  A string
-    that fails to parse is kept as it is: it is still compared, just literally.
+    Named fields are parsed when they hold valid JSON, at any depth: Terraform
+    nests documents in blocks (``aws_iam_role.inline_policy[0].policy``).  Any
+    other top-level string that looks like a JSON object (``{...}``) and parses
+    is taken too.  A string that fails to parse is kept as it is: it is still
+    compared, just literally.
     """
     out: dict[str, Any] = {}
     for name, value in attrs.items():
-        out[name] = _maybe_document(value, named=name in json_fields)
+        out[name] = _nested(_maybe_document(value, named=name in json_fields), json_fields)
     return out
+
+
+def _nested(value: Any, json_fields: frozenset[str]) -> Any:
+    """Parse the named document fields inside blocks (and inside parsed documents)."""
+    kind = type(value)
+    if kind in _LEAVES:  # fast paths for exact types first; same results
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return {k: _nested(_named_document(k, v, json_fields), json_fields)
+                for k, v in value.items()}
+    if kind is list or isinstance(value, list | tuple):
+        return [_nested(v, json_fields) for v in value]
+    return value
+
+
+def _named_document(name: str, value: Any, json_fields: frozenset[str]) -> Any:
+    if name in json_fields and isinstance(value, str):
+        return _maybe_document(value, named=True)
+    return value
 
 
 def _maybe_document(value: Any, *, named: bool) -> Any:
@@ -51,6 +73,8 @@ def _maybe_document(value: Any, *, named: bool) -> Any:
 
 
 def _canonical_if_policy(value: Any) -> Any:
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, Mapping) and "Statement" in value:
         return canonical_policy(value)
     return value
@@ -64,8 +88,13 @@ def canonical_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(policy)
     if isinstance(statements, list):
         canonical = [_canonical_statement(s) if isinstance(s, Mapping) else s for s in statements]
-        out["Statement"] = sorted(canonical, key=lambda s: orjson.dumps(s, option=orjson.OPT_SORT_KEYS))
+        # Sorted again, on the final form, by the canonicaliser (``Statement`` is a set there).
+        out["Statement"] = sorted(canonical, key=_sort_key)
     return out
+
+
+def _sort_key(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def _canonical_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,10 +105,17 @@ def _canonical_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = [value]
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             out[name] = sorted(set(value))
-    principal = out.get("Principal")
-    if isinstance(principal, Mapping):
-        out["Principal"] = {
-            k: sorted({v} if isinstance(v, str) else set(v)) if isinstance(v, str | list) else v
-            for k, v in principal.items()
-        }
+    for name in ("Principal", "NotPrincipal"):
+        principal = out.get(name)
+        if isinstance(principal, Mapping):
+            out[name] = {k: _string_set(v) for k, v in principal.items()}
     return out
+
+
+def _string_set(value: Any) -> Any:
+    """``"a"`` or a list of strings -> sorted unique list; anything else unchanged."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return sorted(set(value))
+    return value

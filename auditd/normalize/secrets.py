@@ -9,9 +9,11 @@ given to :class:`HmacFingerprinter` by the caller (see :mod:`auditd.keys`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -58,6 +60,11 @@ def is_secret_name(name: str) -> bool:
     return lowered in _SECRET_NAMES or lowered.endswith(_SECRET_SUFFIXES)
 
 
+# The walker asks about every attribute name of every resource; names repeat a lot.
+_secret_name = functools.lru_cache(maxsize=8192)(is_secret_name)
+_LEAVES = frozenset({str, int, float, bool, type(None)})  # exact types: no subclasses
+
+
 def is_fingerprint(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FINGERPRINT_PREFIX)
 
@@ -86,40 +93,62 @@ class HmacFingerprinter:
         return hashlib.blake2b(payload, key=self._key[:64], digest_size=16).digest()
 
 
+Prepare = Callable[[Any, tuple[PathSegment, ...]], Any]
+
+
+def _as_is(value: Any, _path: tuple[PathSegment, ...]) -> Any:
+    return value
+
+
 def fingerprint_secrets(
     attrs: Mapping[str, Any],
     fingerprint: Fingerprinter,
     sensitive_paths: Iterable[str] = (),
     secret_fields: frozenset[str] = frozenset(),
+    prepare: Prepare = _as_is,
 ) -> dict[str, Any]:
-    """Replace every secret value, found by name or by sensitive path, with its fingerprint."""
-    patterns = tuple(parse_path(p) for p in sensitive_paths)
-    return _walk_dict(attrs, (), patterns, fingerprint, secret_fields)
+    """Replace every secret value, found by name or by sensitive path, with its fingerprint.
+
+    ``prepare(value, path)`` runs on a secret before it is fingerprinted: the chain
+    passes the canonicaliser, so a secret's fingerprint depends on what it means and
+    not on key order, set order or ``1.0`` versus ``1``.  A secret that is blank after
+    preparing (``None``, ``""``, ``{}``, ``[]``) is kept as it is, not fingerprinted:
+    an absent secret is not a secret, and canonicalisation drops the empty ones.
+    """
+    walker = _Walker(tuple(parse_path(p) for p in sensitive_paths), fingerprint,
+                     secret_fields, prepare)
+    return walker.walk_dict(attrs, ())
 
 
-def _is_secret(path: tuple[PathSegment, ...], patterns: tuple[tuple[PathSegment, ...], ...],
-               secret_fields: frozenset[str]) -> bool:
-    last = path[-1]
-    if isinstance(last, str) and (last in secret_fields or is_secret_name(last)):
-        return True
-    return any(path_matches(p, path) for p in patterns)
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str | Mapping | list | tuple) and not value)
 
 
-def _walk(value: Any, path: tuple[PathSegment, ...],
-          patterns: tuple[tuple[PathSegment, ...], ...], fingerprint: Fingerprinter,
-          secret_fields: frozenset[str]) -> Any:
-    if path and _is_secret(path, patterns, secret_fields):
-        return value if value is None or value == "" else fingerprint(value)
-    if isinstance(value, Mapping):
-        return _walk_dict(value, path, patterns, fingerprint, secret_fields)
-    if isinstance(value, list | tuple):
-        return [_walk(v, (*path, i), patterns, fingerprint, secret_fields)
-                for i, v in enumerate(value)]
-    return value
+@dataclass(frozen=True, slots=True)
+class _Walker:
+    patterns: tuple[tuple[PathSegment, ...], ...]
+    fingerprint: Fingerprinter
+    secret_fields: frozenset[str]
+    prepare: Prepare
 
+    def is_secret(self, path: tuple[PathSegment, ...]) -> bool:
+        last = path[-1]
+        if isinstance(last, str) and (last in self.secret_fields or _secret_name(last)):
+            return True
+        return bool(self.patterns) and any(path_matches(p, path) for p in self.patterns)
 
-def _walk_dict(value: Mapping[str, Any], path: tuple[PathSegment, ...],
-               patterns: tuple[tuple[PathSegment, ...], ...], fingerprint: Fingerprinter,
-               secret_fields: frozenset[str]) -> dict[str, Any]:
-    return {k: _walk(v, (*path, k), patterns, fingerprint, secret_fields)
-            for k, v in value.items()}
+    def walk(self, value: Any, path: tuple[PathSegment, ...]) -> Any:
+        if path and self.is_secret(path):
+            prepared = self.prepare(value, path)
+            return prepared if _is_blank(prepared) else self.fingerprint(prepared)
+        kind = type(value)
+        if kind in _LEAVES:  # fast paths for exact types first; same results
+            return value
+        if kind is dict or isinstance(value, Mapping):
+            return self.walk_dict(value, path)
+        if kind is list or isinstance(value, list | tuple):
+            return [self.walk(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    def walk_dict(self, value: Mapping[str, Any], path: tuple[PathSegment, ...]) -> dict[str, Any]:
+        return {k: self.walk(v, (*path, k)) for k, v in value.items()}
