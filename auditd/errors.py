@@ -6,7 +6,14 @@
     ├── ConfigError                 bad config file or environment value
     ├── InputError                  a file or payload we were given is unusable
     │   ├── SnapshotFormatError     snapshot JSON: corrupt, truncated, wrong schema, bad field
-    │   └── QueryError              a bad CLI/API query (time, key, pattern)
+    │   ├── QueryError              a bad CLI/API query (time, key, pattern)
+    │   ├── StateFormatError        tfstate: not a state, unsupported version, truncated
+    │   │                           (auditd.collectors.terraform.state_types)
+    │   └── GitError                not a repository, unknown revision, git missing
+    │                               (auditd.collectors.terraform.git_process)
+    ├── SourceUnavailable           a source could not be read right now (network, access)
+    │   └── S3Error                 S3 not found / access denied / unavailable / too large
+    │                               (auditd.collectors.aws.s3)
     ├── StoreError                  the database could not do what we asked
     │   ├── StoreUnavailable        cannot connect / file not writable
     │   ├── StoreLocked             another writer holds the lock past the timeout
@@ -28,6 +35,7 @@ __all__ = [
     "QueryError",
     "SchemaOutdated",
     "SnapshotFormatError",
+    "SourceUnavailable",
     "StaleSnapshot",
     "StoreError",
     "StoreLocked",
@@ -70,6 +78,10 @@ class SnapshotFormatError(InputError):
 
 class QueryError(InputError):
     pass
+
+
+class SourceUnavailable(DriftauditError):
+    """A source (S3, an AWS API, a registry) could not be read; its scope is incomplete."""
 
 
 class StoreError(DriftauditError):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import (  # type: ignore[import-untyped]
+from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     CredentialRetrievalError,
@@ -30,7 +30,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     PartialCredentialsError,
 )
 
-from auditd.errors import DriftauditError
+from auditd.errors import SourceUnavailable
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -56,7 +56,7 @@ _BAD_CREDENTIALS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken
 _CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError)
 
 
-class S3Error(DriftauditError):
+class S3Error(SourceUnavailable):
     """An S3 request failed; ``bucket``/``key`` say on what, ``code`` is AWS's error code."""
 
     kind = "s3-error"
@@ -124,8 +124,8 @@ def make_s3_client(*, endpoint_url: str | None = None, region_name: str | None =
     ``total_max_attempts``).  Credentials come from the usual chain
     (environment, profile, instance role).
     """
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
+    import boto3
+    from botocore.config import Config
 
     config = Config(retries={"mode": "adaptive", "total_max_attempts": max_attempts},
                     connect_timeout=connect_timeout, read_timeout=read_timeout,

@@ -1,0 +1,1 @@
+"""Terraform collectors: declared configuration (HCL), applied state (tfstate), git provenance."""
