@@ -23,6 +23,7 @@ Nothing here imports the store; it builds model objects only.
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,8 +90,15 @@ class Estate:
         return T0 + timedelta(minutes=5 * generation)
 
     def snapshot(self, generation: int) -> Snapshot:
-        return Snapshot(scope=self.scope, taken_at=self.taken_at(generation),
-                        resources=tuple(self.resource(i, generation) for i in range(self.n)))
+        """A fresh snapshot; the caller should ``gc.collect()`` before timing anything after."""
+        enabled = gc.isenabled()
+        gc.disable()  # building allocates only live objects: collecting meanwhile is waste
+        try:
+            return Snapshot(scope=self.scope, taken_at=self.taken_at(generation),
+                            resources=tuple(self.resource(i, generation) for i in range(self.n)))
+        finally:
+            if enabled:
+                gc.enable()
 
     def resource(self, i: int, generation: int) -> Resource:
         spec = self.specs[i]
@@ -189,7 +197,33 @@ def _instance(rng: random.Random, spec: Spec) -> Attrs:
         "private_ip": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}",
         "public_ip": "", "private_dns": f"ip-{spec.seed}.{spec.region}.compute.internal",
         "public_dns": "", "instance_state": "running", "tags": _tags(rng, spec, name),
+        **orjson.loads(_INSTANCE_DEFAULTS),  # fresh objects per resource, as if parsed
     }
+
+
+# What the AWS provider stores for every instance besides the interesting fields:
+# defaults, empty blocks and nulls (tfstate records are mostly this).
+_INSTANCE_DEFAULTS = orjson.dumps({
+    "associate_public_ip_address": False, "capacity_reservation_specification": [{
+        "capacity_reservation_preference": "open", "capacity_reservation_target": []}],
+    "cpu_core_count": 1, "cpu_threads_per_core": 2,
+    "credit_specification": [{"cpu_credits": "unlimited"}], "disable_api_stop": False,
+    "disable_api_termination": False, "ebs_block_device": [],
+    "enclave_options": [{"enabled": False}], "ephemeral_block_device": [],
+    "get_password_data": False, "hibernation": False, "host_id": "",
+    "host_resource_group_arn": None, "instance_initiated_shutdown_behavior": "stop",
+    "instance_lifecycle": "", "instance_market_options": [], "ipv6_address_count": 0,
+    "ipv6_addresses": [], "launch_template": [],
+    "maintenance_options": [{"auto_recovery": "default"}], "network_interface": [],
+    "outpost_arn": "", "password_data": "", "placement_group": "",
+    "placement_partition_number": 0, "primary_network_interface_id": "eni-0123456789abcdef0",
+    "private_dns_name_options": [{"enable_resource_name_dns_a_record": False,
+                                  "enable_resource_name_dns_aaaa_record": False,
+                                  "hostname_type": "ip-name"}],
+    "secondary_private_ips": [], "security_groups": [], "source_dest_check": True,
+    "spot_instance_request_id": "", "tenancy": "default", "timeouts": None, "user_data": None,
+    "user_data_base64": None, "user_data_replace_on_change": False, "volume_tags": None,
+})
 
 
 def _policy_document(rng: random.Random, spec: Spec, resource: str) -> Attrs:
@@ -217,7 +251,12 @@ def _bucket(rng: random.Random, spec: Spec) -> Attrs:
             "apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms",
                                                          "kms_master_key_id": ""}],
             "bucket_key_enabled": True}]}],
-        "tags": _tags(rng, spec, spec.rid),
+        "tags": _tags(rng, spec, spec.rid), "acceleration_status": "", "cors_rule": [],
+        "grant": [{"id": f"{rng.getrandbits(128):032x}", "permissions": ["FULL_CONTROL"],
+                   "type": "CanonicalUser", "uri": ""}],
+        "lifecycle_rule": [], "logging": [], "object_lock_configuration": [],
+        "replication_configuration": [], "request_payer": "BucketOwner", "website": [],
+        "website_domain": None, "website_endpoint": None, "timeouts": None,
     }
 
 
@@ -238,8 +277,29 @@ def _db_instance(rng: random.Random, spec: Spec) -> Attrs:
         "backup_retention_period": 7, "storage_encrypted": True, "status": "available",
         "latest_restorable_time": "2026-11-01T11:55:00Z", "replicas": [],
         "endpoint": f"{spec.rid}.abc.{spec.region}.rds.amazonaws.com:5432",
-        "tags": _tags(rng, spec, spec.rid),
+        "tags": _tags(rng, spec, spec.rid), **orjson.loads(_DB_DEFAULTS),
     }
+
+
+_DB_DEFAULTS = orjson.dumps({
+    "allow_major_version_upgrade": None, "apply_immediately": False,
+    "auto_minor_version_upgrade": True, "availability_zone": "", "backup_target": "region",
+    "backup_window": "03:00-03:30", "blue_green_update": [], "ca_cert_identifier":
+    "rds-ca-rsa2048-g1", "character_set_name": "", "copy_tags_to_snapshot": True,
+    "custom_iam_instance_profile": "", "customer_owned_ip_enabled": False, "db_name": "app",
+    "dedicated_log_volume": False, "delete_automated_backups": True,
+    "deletion_protection": True, "domain": "", "domain_iam_role_name": "",
+    "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"], "final_snapshot_identifier":
+    None, "iam_database_authentication_enabled": False, "iops": 3000, "kms_key_id": "",
+    "license_model": "postgresql-license", "maintenance_window": "sun:04:00-sun:04:30",
+    "manage_master_user_password": None, "master_user_secret": [], "max_allocated_storage": 0,
+    "monitoring_interval": 60, "monitoring_role_arn": "", "network_type": "IPV4",
+    "option_group_name": "default:postgres-16", "performance_insights_enabled": True,
+    "performance_insights_retention_period": 7, "publicly_accessible": False,
+    "replicate_source_db": "", "restore_to_point_in_time": [], "s3_import": [],
+    "skip_final_snapshot": False, "snapshot_identifier": None, "storage_throughput": 125,
+    "storage_type": "gp3", "timeouts": None, "timezone": "",
+})
 
 
 def _iam_role(rng: random.Random, spec: Spec) -> Attrs:
@@ -276,7 +336,14 @@ def _lambda(rng: random.Random, spec: Spec) -> Attrs:
                                        for k in range(rng.randrange(1, 6))}}],
         "layers": [], "source_code_hash": f"{rng.getrandbits(128):032x}",
         "last_modified": "2026-10-30T08:00:00.000+0000", "version": "$LATEST",
-        "tags": _tags(rng, spec, spec.rid),
+        "tags": _tags(rng, spec, spec.rid), "architectures": ["arm64"], "code_signing_config_arn":
+        "", "dead_letter_config": [], "description": "", "ephemeral_storage": [{"size": 512}],
+        "file_system_config": [], "image_config": [], "image_uri": "", "kms_key_arn": "",
+        "logging_config": [{"application_log_level": "", "log_format": "Text",
+                            "log_group": f"/aws/lambda/{spec.rid}", "system_log_level": ""}],
+        "package_type": "Zip", "publish": False, "reserved_concurrent_executions": -1,
+        "skip_destroy": False, "snap_start": [], "source_code_size": rng.randrange(10**6),
+        "tracing_config": [{"mode": "PassThrough"}], "vpc_config": [],
     }
 
 
@@ -367,6 +434,9 @@ def _add_noise(attrs: Attrs, spec: Spec) -> None:
         attrs["status"] = "backing-up"
     elif t == "aws_lambda_function":
         attrs["last_modified"] = "2026-11-01T12:01:00.000+0000"
+    elif t == "aws_s3_bucket":
+        attrs["bucket_regional_domain_name"] = f"{spec.rid}.s3.amazonaws.com"  # volatile
+        attrs["tags"] = dict(reversed(list(attrs["tags"].items())))  # key order
     elif t == "aws_route53_record":
         attrs["records"] = list(reversed(attrs["records"]))
         attrs["health_check_id"] = None

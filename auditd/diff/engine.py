@@ -6,7 +6,9 @@ Three levels of work, cheapest first:
    equal to the stored one means the resource is unchanged and is not even
    normalised;
 2. otherwise normalise and compare the SHA-256 content hash;
-3. only when the content hash differs, DeepDiff the two canonical trees.
+3. only when the content hash differs, compute the field-level changes of the two
+   canonical trees (:func:`changed_fields`: dicts walked directly, DeepDiff on the
+   lists that differ).
 
 Resources of the previous state missing from the snapshot become removals only
 where the snapshot is authoritative (:meth:`Snapshot.may_delete`).
@@ -14,20 +16,23 @@ where the snapshot is authoritative (:meth:`Snapshot.may_delete`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditd.diff.fields import field_changes
 from auditd.model import ChangeKind, FieldChange, Resource, ResourceKey, Snapshot
 from auditd.normalize import NORMALIZER_VERSION, HmacFingerprinter, normalize_attrs
 from auditd.normalize.canonical import canonical_json, content_hash
-from auditd.diff.fields import field_changes
+from auditd.paths import format_path
 
 __all__ = [
     "CurrentVersion",
     "DiffPlan",
     "PlannedChange",
     "PreparedResource",
+    "changed_fields",
     "plan_snapshot",
     "prepare_resources",
 ]
@@ -62,6 +67,10 @@ class PreparedResource:
     attrs: dict[str, Any] | None = None
     content_hash: str = ""
     canonical: bytes = b""
+    key: KeyTuple | None = None  # key_tuple(resource), computed once by prepare_resources
+
+    def key_tuple(self) -> KeyTuple:
+        return self.key if self.key is not None else key_tuple(self.resource)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +92,27 @@ class DiffPlan:
         return sum(1 for c in self.changes if c.kind is kind)
 
 
-def prepare_resources(resources: Iterable[Resource], fp: HmacFingerprinter) -> list[PreparedResource]:
+def prepare_resources(resources: Iterable[Resource],
+                      fp: HmacFingerprinter) -> list[PreparedResource]:
+    """Raw digest and key of every resource: the only per-resource work an unchanged one costs.
+
+    The digest is ``fp.digest(version NUL tf_type NUL sensitive-paths-json NUL attrs-json)``;
+    the header bytes are cached per (type, sensitive paths) since they repeat across a snapshot.
+    """
     version = str(NORMALIZER_VERSION).encode()
+    digest = fp.digest
+    headers: dict[tuple[str, tuple[str, ...]], bytes] = {}
     out = []
     for r in resources:
-        payload = b"%s\x00%s\x00%s\x00%s" % (
-            version, r.key.tf_type.encode(), canonical_json(sorted(r.sensitive_paths)),
-            canonical_json(r.attrs),
-        )
-        out.append(PreparedResource(resource=r, raw_digest=fp.digest(payload)))
+        k = r.key
+        header = headers.get((k.tf_type, r.sensitive_paths))
+        if header is None:
+            header = b"%s\x00%s\x00%s\x00" % (
+                version, k.tf_type.encode(), canonical_json(sorted(r.sensitive_paths)))
+            headers[(k.tf_type, r.sensitive_paths)] = header
+        out.append(PreparedResource(
+            r, digest(header + canonical_json(r.attrs)), None, "", b"",
+            (r.origin.value, k.provider, k.tf_type, k.account, k.region, k.id)))
     return out
 
 
@@ -114,7 +135,7 @@ def plan_snapshot(
     plan = DiffPlan()
     modified: list[tuple[PreparedResource, CurrentVersion]] = []
     for p in prepared:
-        cur = current.get(key_tuple(p.resource))
+        cur = current.get(p.key_tuple())
         if cur is not None and cur.raw_digest == p.raw_digest:
             plan.unchanged.append((p, cur))
             continue
@@ -138,13 +159,115 @@ def _plan_modified(plan: DiffPlan, modified: list[tuple[PreparedResource, Curren
     before = load_attrs({cur.content_hash for _, cur in modified})
     for p, cur in modified:
         assert p.attrs is not None
-        fields = field_changes(before[cur.content_hash], p.attrs)
+        fields = changed_fields(before[cur.content_hash], p.attrs)
         plan.changes.append(PlannedChange(ChangeKind.MODIFIED, p, cur, fields))
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """Exactly :func:`~auditd.diff.fields.field_changes` of two canonical trees, faster.
+
+    DeepDiff walks every subtree, equal or not, creating objects at every node, and most
+    of a modified resource is unchanged.  Here the trees are walked directly, applying
+    DeepDiff's own rules (in the configuration ``field_changes`` uses):
+
+    - dicts: keys on one side only are ``added``/``removed``, ``__``-prefixed keys are
+      skipped, values of different types or unequal scalars are ``changed``;
+    - a list holding any dict or list: DeepDiff pairs items by index, so we do too;
+    - a list of scalars on both sides: DeepDiff aligns them with difflib and keeps the
+      shorter of two reports -- those lists, when their canonical JSON differs, are
+      handed to DeepDiff itself, all in one call, and its paths re-rooted.
+
+    Anything that is not canonical data (dict, list, str, int, float, bool, None) also
+    goes to DeepDiff.  One caveat: a list of scalars holding an enum member where the
+    other side has its plain value passes as equal (orjson writes the value; DeepDiff
+    calls it a type change), but collectors and snapshot files yield plain JSON types.
+    ``tests/unit/test_diff_changed_fields.py`` checks the equivalence on generated
+    trees, and ``bench/diff_store.py`` on every change of its synthetic estate.
+    """
+    walk = _FieldWalk()
+    walk.dicts(before, after, ())
+    changes = walk.direct
+    if walk.deferred:
+        changes.extend(walk.deepdiff_deferred())
+    return tuple(sorted(changes, key=lambda c: c.path))
+
+
+_SCALARS = frozenset({str, int, float, bool})
+_BASIC = frozenset({str, int, float, bool, type(None)})  # DeepDiff's "basic hashable" here
+_NESTED = _BASIC | {dict, list}
+_DEFERRED_KEY = re.compile(r"d(\d+)")
+
+
+@dataclass(slots=True)
+class _FieldWalk:
+    direct: list[FieldChange] = field(default_factory=list)  # found without DeepDiff
+    deferred: list[tuple[tuple[str | int, ...], Any, Any]] = field(default_factory=list)
+
+    def dicts(self, before: Mapping[str, Any], after: Mapping[str, Any],
+              path: tuple[str | int, ...]) -> None:
+        for key, value in before.items():
+            if key not in after and not _private(key):
+                self.direct.append(FieldChange(format_path((*path, key)), "removed", value, None))
+        for key, value in after.items():
+            if _private(key):
+                continue
+            if key not in before:
+                self.direct.append(FieldChange(format_path((*path, key)), "added", None, value))
+            else:
+                self.values(before[key], value, (*path, key))
+
+    def values(self, before: Any, after: Any, path: tuple[str | int, ...]) -> None:
+        if before is after:
+            return
+        kind = type(before)
+        if kind is not type(after) or (kind in _SCALARS and before != after):
+            self.direct.append(FieldChange(format_path(path), "changed", before, after))
+        elif kind is dict:
+            self.dicts(before, after, path)
+        elif kind is list:
+            self.lists(before, after, path)
+        elif kind not in _SCALARS:  # not canonical data: DeepDiff decides
+            self.deferred.append((path, before, after))
+
+    def lists(self, before: list[Any], after: list[Any], path: tuple[str | int, ...]) -> None:
+        types = {type(v) for v in before} | {type(v) for v in after}
+        if types <= _BASIC:
+            if canonical_json(before) != canonical_json(after):
+                self.deferred.append((path, before, after))
+        elif not types <= _NESTED:
+            self.deferred.append((path, before, after))
+        else:
+            for i in range(max(len(before), len(after))):
+                if i >= len(after):
+                    self.direct.append(FieldChange(format_path((*path, i)), "removed",
+                                                   before[i], None))
+                elif i >= len(before):
+                    self.direct.append(FieldChange(format_path((*path, i)), "added",
+                                                   None, after[i]))
+                else:
+                    self.values(before[i], after[i], (*path, i))
+
+    def deepdiff_deferred(self) -> list[FieldChange]:
+        """One DeepDiff over every deferred pair, keyed ``d0``, ``d1``...; paths re-rooted."""
+        old = {f"d{i}": before for i, (_, before, _) in enumerate(self.deferred)}
+        new = {f"d{i}": after for i, (_, _, after) in enumerate(self.deferred)}
+        out = []
+        for change in field_changes(old, new):
+            match = _DEFERRED_KEY.match(change.path)
+            assert match is not None, change.path
+            prefix = format_path(self.deferred[int(match.group(1))][0])
+            out.append(FieldChange(prefix + change.path[match.end():], change.op,
+                                   change.before, change.after))
+        return out
+
+
+def _private(key: Any) -> bool:
+    return isinstance(key, str) and key.startswith("__")
 
 
 def _plan_removed(plan: DiffPlan, snapshot: Snapshot, prepared: list[PreparedResource],
                   current: Mapping[KeyTuple, CurrentVersion]) -> None:
-    seen = {key_tuple(p.resource) for p in prepared}
+    seen = {p.key_tuple() for p in prepared}
     for key, cur in current.items():
         if key in seen:
             continue
