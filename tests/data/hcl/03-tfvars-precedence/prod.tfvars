@@ -1,0 +1,2 @@
+# not loaded: Terraform reads other *.tfvars files only with -var-file
+f = "prod.tfvars"

@@ -1,0 +1,4 @@
+b = "terraform.tfvars"
+c = "terraform.tfvars"
+d = "terraform.tfvars"
+e = "terraform.tfvars"

@@ -1,0 +1,9 @@
+variable "region" {}
+
+provider "aws" {
+  region = var.region
+}
+
+resource "aws_sns_topic" "alerts" {
+  name = "alerts-${var.region}"
+}

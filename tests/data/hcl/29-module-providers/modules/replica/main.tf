@@ -1,0 +1,5 @@
+variable "name" {}
+
+resource "aws_dynamodb_table" "t" {
+  name = var.name
+}

@@ -1,0 +1,4 @@
+resource "aws_ssm_parameter" "count" {
+  name  = "topics"
+  value = local.count_names
+}

@@ -1,0 +1,7 @@
+variable "names" {
+  default = ["alpha", "beta"]
+}
+
+locals {
+  suffix = "mixed"
+}

@@ -1,0 +1,8 @@
+provider "aws" {
+  region = "eu-west-2"
+}
+
+module "app" {
+  source = "../../modules/app"
+  env    = "dev"
+}
