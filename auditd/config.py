@@ -18,7 +18,16 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from auditd.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG_PATH", "Settings", "StoreSettings", "default_state_dir", "load_settings"]
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "AwsSettings",
+    "Settings",
+    "StoreSettings",
+    "TerraformRepository",
+    "TerraformSettings",
+    "default_state_dir",
+    "load_settings",
+]
 
 DEFAULT_CONFIG_PATH = Path("/etc/driftaudit/driftaudit.toml")
 
@@ -38,6 +47,34 @@ class SnapshotSettings(BaseModel):
     max_bytes: int = Field(1 << 30, gt=0, description="largest snapshot file accepted")
 
 
+class TerraformRepository(BaseModel):
+    """One Terraform repository (or any folder of .tf files) and the states it applies to."""
+
+    path: Path
+    name: str = Field("", description="scope name part; default: the folder's name")
+    states: list[str] = Field(default_factory=list, description="state files or s3:// URLs")
+    ignore: list[str] = Field(default_factory=list, description="globs of paths to skip")
+    var_files: dict[str, list[str]] = Field(
+        default_factory=dict, description="root module folder -> .tfvars files, like -var-file")
+
+
+class TerraformSettings(BaseModel):
+    repositories: list[TerraformRepository] = Field(default_factory=list)
+    max_file_bytes: int = Field(4 << 20, gt=0, description=".tf files larger than this are skipped")
+    max_state_bytes: int = Field(256 << 20, gt=0, description="largest state file read")
+    workspace_key_prefix: str = "env:"
+    default_account: str = Field("", description="account of state resources without an ARN")
+    default_region: str = Field("", description="region of state resources without an ARN")
+    rescan_interval: float = Field(300.0, gt=0, description="full rescan period of `watch`, s")
+    debounce: float = Field(1.0, ge=0, description="quiet time before a file event is collected")
+
+
+class AwsSettings(BaseModel):
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = Field(None, description="custom endpoint (testing only)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRIFTAUDIT_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -46,6 +83,8 @@ class Settings(BaseSettings):
     fingerprint_key_file: Path | None = None
     store: StoreSettings = StoreSettings()
     snapshot: SnapshotSettings = SnapshotSettings()
+    terraform: TerraformSettings = TerraformSettings()
+    aws: AwsSettings = AwsSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -58,6 +97,10 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file's content arrives as init values: the environment wins over it.
         return env_settings, init_settings
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.state_dir / "cache"
 
     @property
     def key_file(self) -> Path:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "UNKNOWN_KEY",
     "Change",
     "ChangeEvent",
     "ChangeKind",
@@ -35,7 +36,6 @@ __all__ = [
     "ScopeSelector",
     "Snapshot",
     "SnapshotError",
-    "UNKNOWN_KEY",
     "is_unknown",
     "unknown",
 ]
@@ -46,7 +46,7 @@ KEY_PARTS = 5
 
 
 def unknown(expression: str) -> dict[str, str]:
-    """A value that cannot be known statically (e.g. ``aws_vpc.main.id``, ``var.x`` without default).
+    """A value not knowable statically (``aws_vpc.main.id``, ``var.x`` without a default).
 
     Declared attributes carry this marker where evaluation stops; it is JSON data
     (so it hashes and stores like any value) and drift never compares it.
@@ -251,6 +251,7 @@ class Change:
     via: str | None = None
     address: str = ""
     id: int | None = None  # store id, once stored
+    provenance: Mapping[str, Any] = field(default_factory=dict)  # of the new version
 
     def touches(self, pattern: str) -> bool:
         """Glob match on the key's text or on the Terraform address."""

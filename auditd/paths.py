@@ -1,4 +1,4 @@
-"""Attribute paths in Terraform's style: ``ingress[2].cidr_blocks[0]``, ``tags["kubernetes.io/role"]``.
+"""Attribute paths, Terraform style: ``ingress[2].cidr_blocks[0]``, ``tags["kubernetes.io/role"]``.
 
 One place formats and parses them, so the diff engine, the normaliser's
 sensitive paths and (later) ignore rules all speak the same language.
@@ -73,4 +73,4 @@ def path_matches(pattern: tuple[PathSegment, ...], path: tuple[PathSegment, ...]
     """Exact-length match with ``*`` matching any one segment."""
     if len(pattern) != len(path):
         return False
-    return all(p == WILDCARD or p == s for p, s in zip(pattern, path, strict=True))
+    return all(p in (WILDCARD, s) for p, s in zip(pattern, path, strict=True))

@@ -20,8 +20,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditd.errors import SnapshotFormatError
-from auditd.paths import parse_path
 from auditd.model import Origin, Resource, ResourceKey, ScopeSelector, Snapshot, SnapshotError
+from auditd.paths import parse_path
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "json_schema", "parse_snapshot", "read_snapshot_file"]
 
@@ -178,7 +178,7 @@ def _validate(raw: Any, source: str) -> SnapshotDocument:
     if raw.get("format") != FORMAT_NAME:
         raise SnapshotFormatError(source, "format", f"expected \"{FORMAT_NAME}\", found "
                                   f"{raw.get('format')!r}",
-                                  hint="this is not a driftaudit snapshot; see docs/snapshot-format.md")
+                                  hint="not a driftaudit snapshot; see docs/snapshot-format.md")
     try:
         return SnapshotDocument.model_validate(raw)
     except ValidationError as exc:

@@ -8,14 +8,18 @@ driver errors into :mod:`auditd.errors`.  Only this package imports SQLAlchemy.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
-from auditd.model import Change, ChangeEvent, ResourceKey, ResourceVersion, Snapshot
+from auditd.errors import InputError
+from auditd.model import Change, ChangeEvent, Origin, ResourceKey, ResourceVersion, Snapshot
 from auditd.normalize import HmacFingerprinter
 from auditd.store.connection import WRITE_OPTION, make_engine, redact, translate_errors
+from auditd.store.cursors import read_cursor, write_cursors
 from auditd.store.events import list_events, record_events
 from auditd.store.ingest import IngestResult, ingest_snapshot
 from auditd.store.integrity import check_integrity
@@ -29,7 +33,15 @@ from auditd.store.queries import (
     scope_state,
 )
 
-__all__ = ["ChangeFilter", "IngestResult", "ScopeInfo", "Store"]
+__all__ = ["ChangeFilter", "IngestExtras", "IngestResult", "ScopeInfo", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestExtras:
+    """Written in the same transaction as a snapshot: change events and collector cursors."""
+
+    events: Sequence[ChangeEvent] = ()
+    cursors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class Store:
@@ -41,7 +53,11 @@ class Store:
         with translate_errors(url):
             self.engine: Engine = make_engine(url, busy_timeout_s=busy_timeout_s)
             if check_schema:
-                ensure_schema(self.engine, create=create)
+                try:
+                    ensure_schema(self.engine, create=create)
+                except BaseException:
+                    self.engine.dispose()  # nobody can close a Store that was never returned
+                    raise
 
     @property
     def display_url(self) -> str:
@@ -65,13 +81,38 @@ class Store:
         return head_revision()
 
     def ingest(self, snapshot: Snapshot, fingerprint: HmacFingerprinter, *,
-               source: str = "") -> IngestResult:
-        """Store a snapshot in one transaction; on any error nothing is written."""
+               source: str = "",
+               extras: Callable[[IngestResult], IngestExtras] | None = None) -> IngestResult:
+        """Store a snapshot in one transaction; on any error nothing is written.
+
+        ``extras`` sees the result before the commit and returns events and cursors
+        to write in the same transaction (e.g. a Terraform apply and the state's
+        serial): they are stored together with the snapshot or not at all.
+        """
+        _reject_duplicate_keys(snapshot)
         now_us = time.time_ns() // 1000
         with translate_errors(self.url), self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
-                return ingest_snapshot(conn, snapshot, fingerprint, source=source, now_us=now_us)
+                result = ingest_snapshot(conn, snapshot, fingerprint, source=source,
+                                         now_us=now_us)
+                if extras is not None:
+                    more = extras(result)
+                    if more.events:
+                        record_events(conn, more.events, now_us)
+                    write_cursors(conn, more.cursors, now_us)
+                return result
+
+    def cursor(self, name: str) -> dict[str, Any] | None:
+        """A collector's remembered value, or None."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return read_cursor(conn, name)
+
+    def set_cursor(self, name: str, value: Mapping[str, Any]) -> None:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                write_cursors(conn, {name: value}, time.time_ns() // 1000)
 
     def record_events(self, events: Sequence[ChangeEvent]) -> int:
         """Record change events idempotently by (source, id); returns how many were new."""
@@ -105,3 +146,21 @@ class Store:
     def check(self, *, verify_blobs: bool = True) -> list[str]:
         with translate_errors(self.url), self.engine.connect() as conn:
             return check_integrity(conn, verify_blobs=verify_blobs)
+
+
+def _reject_duplicate_keys(snapshot: Snapshot) -> None:
+    """A resource twice in one snapshot would get two current versions: refuse it up front."""
+    resources = snapshot.resources
+    keys = {(r.origin, r.key.provider, r.key.tf_type, r.key.account, r.key.region, r.key.id)
+            for r in resources}
+    if len(keys) == len(resources):
+        return
+    seen: set[tuple[Origin, ResourceKey]] = set()
+    for r in resources:
+        if (r.origin, r.key) in seen:
+            raise InputError(
+                f"snapshot of scope {snapshot.scope!r} holds the {r.origin.value} resource "
+                f"{r.key} more than once",
+                hint="each resource may appear once per snapshot: merge or drop the duplicate",
+            )
+        seen.add((r.origin, r.key))

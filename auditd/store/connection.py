@@ -24,7 +24,8 @@ from auditd.errors import ConfigError, StoreError, StoreLocked, StoreUnavailable
 
 WRITE_OPTION = "driftaudit_write"
 
-__all__ = ["WRITE_OPTION", "default_sqlite_url", "make_engine", "redact", "resolve_url", "translate_errors"]
+__all__ = ["WRITE_OPTION", "default_sqlite_url", "make_engine", "redact", "resolve_url",
+           "translate_errors"]
 
 
 def default_sqlite_url(state_dir: Path) -> str:
@@ -70,8 +71,10 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreUnavailable(f"cannot create the directory of {path}: {exc.strerror}",
-                                   hint="set DRIFTAUDIT_STATE_DIR or --db to a writable place") from exc
+            raise StoreUnavailable(
+                f"cannot create the directory of {path}: {exc.strerror}",
+                hint="set DRIFTAUDIT_STATE_DIR or --db to a writable place",
+            ) from exc
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
     @event.listens_for(engine, "connect")
@@ -105,9 +108,20 @@ def translate_errors(raw_url: str) -> Iterator[None]:
         raise StoreError(f"database error on {redact(raw_url)}: {_first_line(exc)}") from exc
 
 
+# PostgreSQL aborted a transaction because of another writer: deadlock_detected,
+# serialization_failure, lock_not_available.  Nothing was written; running again works.
+_CONTENTION_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
 def _operational(exc: OperationalError, raw_url: str) -> StoreError:
     message = _first_line(exc)
     lowered = message.lower()
+    if getattr(exc.orig, "sqlstate", None) in _CONTENTION_SQLSTATES:
+        return StoreLocked(
+            f"the database {redact(raw_url)} aborted the write because of another writer "
+            f"({message}); nothing was written",
+            hint="run the command again",
+        )
     if "locked" in lowered or "busy" in lowered:
         return StoreLocked(
             f"the database {redact(raw_url)} is locked by another writer ({message})",

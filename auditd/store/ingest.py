@@ -54,6 +54,9 @@ class IngestResult:
     unchanged: int
     protected: int  # unseen but kept: the snapshot was incomplete for them
     new_versions: int
+    # Terraform address (or key text when there is none) of every added, modified or
+    # removed resource, sorted: what an apply event names as changed.
+    changed_addresses: tuple[str, ...] = ()
 
 
 def ingest_snapshot(conn: Connection, snapshot: Snapshot, fp: HmacFingerprinter, *,
@@ -109,14 +112,24 @@ def _ingest(conn: Connection, snapshot: Snapshot, fp: HmacFingerprinter, *,
         added=plan.count(ChangeKind.ADDED), modified=plan.count(ChangeKind.MODIFIED),
         removed=plan.count(ChangeKind.REMOVED), unchanged=len(plan.unchanged),
         protected=len(plan.protected), new_versions=new_versions,
+        changed_addresses=_changed_addresses(plan),
     )
 
 
+def _changed_addresses(plan: DiffPlan) -> tuple[str, ...]:
+    out = set()
+    for change in plan.changes:
+        key, _origin, address, _provenance = _subject(change)
+        out.add(address or str(key))
+    return tuple(sorted(out))
+
+
 def _check_key(conn: Connection, fp: HmacFingerprinter) -> None:
+    # Insert-or-ignore, then read: two first ingests at once both pass, and the loser of
+    # the race compares against the winner's key instead of failing on the primary key.
+    _insert_ignore(conn, meta, [{"name": "fingerprint_key_id", "value": fp.key_id}], "name")
     stored = conn.execute(select(meta.c.value).where(meta.c.name == "fingerprint_key_id")).scalar()
-    if stored is None:
-        conn.execute(meta.insert().values(name="fingerprint_key_id", value=fp.key_id))
-    elif stored != fp.key_id:
+    if stored != fp.key_id:
         raise KeyMismatch(
             f"this store was written with fingerprint key {stored}, "
             f"but the key in use is {fp.key_id}",
@@ -231,7 +244,9 @@ def _write_plan(conn: Connection, plan: DiffPlan, target: _Target) -> int:
 
 
 def _insert_blobs(conn: Connection, prepared: Sequence[PreparedResource]) -> None:
-    unique = list({p.content_hash: p for p in prepared}.values())
+    # Sorted by hash: concurrent ingests of different scopes that share contents then
+    # take the blobs' index locks in one order and cannot deadlock (PostgreSQL).
+    unique = sorted({p.content_hash: p for p in prepared}.values(), key=lambda p: p.content_hash)
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = dialect_insert(blobs).on_conflict_do_nothing(index_elements=["hash"])
     for chunk in _chunks(unique, _WRITE_CHUNK):

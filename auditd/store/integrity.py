@@ -40,7 +40,8 @@ def _one_current_version(conn: Connection) -> list[str]:
     query = (select(versions.c.resource_id, func.count().label("n"))
              .where(versions.c.valid_to.is_(None)).group_by(versions.c.resource_id)
              .having(func.count() > 1))
-    return [f"resource {row.resource_id} has {row.n} current versions" for row in conn.execute(query)]
+    return [f"resource {row.resource_id} has {row.n} current versions"
+            for row in conn.execute(query)]
 
 
 def _ordered_intervals(conn: Connection) -> list[str]:

@@ -14,9 +14,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 
 from auditd.errors import SchemaOutdated
+from auditd.store.connection import WRITE_OPTION
 
 __all__ = ["current_revision", "ensure_schema", "head_revision", "upgrade"]
 
@@ -40,13 +41,44 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Migrate to head; returns (revision before, revision after)."""
-    with engine.begin() as conn:
-        before = current_revision(conn)
-        cfg = _config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    return before, head_revision()
+    """Migrate to head; returns (revision before, revision after).
+
+    Runs in one transaction that first takes the migration lock, then reads the
+    revision: of several processes opening a new database at once, one creates
+    the schema and the others find it done.  A revision this driftaudit does
+    not know (a newer one wrote the database) is refused, not touched.
+    """
+    head = head_revision()
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            _lock_migrations(conn)
+            before = current_revision(conn)
+            _refuse_unknown(before, head)
+            if before != head:
+                cfg = _config()
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+    return before, head
+
+
+def _lock_migrations(conn: Connection) -> None:
+    """Serialise migrations of one database (SQLite: the BEGIN IMMEDIATE already did)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+                     {"name": "driftaudit-migrate:"})
+
+
+def _refuse_unknown(revision: str | None, head: str) -> None:
+    if revision is None or revision == head:
+        return
+    known = {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
+    if revision not in known:
+        raise SchemaOutdated(
+            f"the database is at schema revision {revision}, unknown to this driftaudit "
+            f"(newest known: {head})",
+            hint="it was written by a newer driftaudit: upgrade driftaudit",
+        )
 
 
 def ensure_schema(engine: Engine, *, create: bool) -> None:
@@ -65,12 +97,8 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
             "the database has no driftaudit schema" + ("" if empty else " but holds other tables"),
             hint="run `driftaudit db upgrade` to create it, or point --db at another database",
         )
-    known = {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
-    if revision not in known:
-        raise SchemaOutdated(
-            f"the database is at schema revision {revision}, unknown to this driftaudit "
-            f"(newest known: {head})",
-            hint="it was written by a newer driftaudit: upgrade driftaudit",
-        )
-    raise SchemaOutdated(f"the database schema is at revision {revision}, this driftaudit needs {head}",
-                         hint="run `driftaudit db upgrade` (back up the database first)")
+    _refuse_unknown(revision, head)
+    raise SchemaOutdated(
+        f"the database schema is at revision {revision}, this driftaudit needs {head}",
+        hint="run `driftaudit db upgrade` (back up the database first)",
+    )

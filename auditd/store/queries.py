@@ -11,14 +11,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
 from auditd.model import Change, ChangeKind, FieldChange, Origin, ResourceKey, ResourceVersion
 from auditd.store.schema import blobs, changes, resources, scopes, snapshots, versions
 from auditd.timeutil import from_micros, to_micros
 
-__all__ = ["ChangeFilter", "ScopeInfo", "list_changes", "list_scopes", "resource_history",
-           "scope_state", "glob_to_like"]
+__all__ = ["ChangeFilter", "ScopeInfo", "glob_to_like", "glob_to_sqlite_glob", "list_changes",
+           "list_scopes", "resource_history", "scope_state"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +47,26 @@ def glob_to_like(pattern: str) -> str:
     return escaped.replace("*", "%").replace("?", "_")
 
 
+def glob_to_sqlite_glob(pattern: str) -> str:
+    """``*`` and ``?`` globs to SQLite GLOB, where only ``[`` needs escaping (as ``[[]``)."""
+    return pattern.replace("[", "[[]")
+
+
+def _glob_match(conn: Connection, column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
+    """Case-sensitive glob match, like :meth:`Change.touches` and on every back end.
+
+    SQLite's LIKE ignores ASCII case (PostgreSQL's does not), so SQLite uses GLOB.
+    """
+    if conn.dialect.name == "sqlite":
+        return column.op("GLOB", is_comparison=True)(glob_to_sqlite_glob(pattern))
+    return column.like(glob_to_like(pattern), escape="\\")
+
+
 def list_changes(conn: Connection, flt: ChangeFilter) -> list[Change]:
-    query = (select(changes, scopes.c.name.label("scope_name"))
-             .join(scopes, changes.c.scope_id == scopes.c.id))
+    query = (select(changes, scopes.c.name.label("scope_name"),
+                    versions.c.provenance.label("after_provenance"))
+             .join(scopes, changes.c.scope_id == scopes.c.id)
+             .outerjoin(versions, changes.c.after_version_id == versions.c.id))
     if flt.since is not None:
         query = query.where(changes.c.observed_at >= to_micros(flt.since))
     if flt.until is not None:
@@ -61,9 +78,8 @@ def list_changes(conn: Connection, flt: ChangeFilter) -> list[Change]:
     if flt.origin is not None:
         query = query.where(changes.c.origin == flt.origin.value)
     if flt.key_pattern:
-        like = glob_to_like(flt.key_pattern)
-        query = query.where(or_(changes.c.key_text.like(like, escape="\\"),
-                                changes.c.address.like(like, escape="\\")))
+        query = query.where(or_(_glob_match(conn, changes.c.key_text, flt.key_pattern),
+                                _glob_match(conn, changes.c.address, flt.key_pattern)))
     if flt.limit is None:
         query = query.order_by(changes.c.observed_at, changes.c.id)
         return [_change(row) for row in conn.execute(query)]
@@ -80,13 +96,14 @@ def _change(row: Any) -> Change:
         origin=Origin(row.origin), observed_at=from_micros(row.observed_at),
         before_hash=row.before_hash, after_hash=row.after_hash, fields=fields,
         actor=row.actor, via=row.via, address=row.address, id=row.id,
+        provenance=orjson.loads(row.after_provenance) if row.after_provenance else {},
     )
 
 
 def _versions_query() -> Select[Any]:
     return (
-        select(versions, resources.c.key_text, resources.c.origin, scopes.c.name.label("scope_name"),
-               blobs.c.attrs)
+        select(versions, resources.c.key_text, resources.c.origin,
+               scopes.c.name.label("scope_name"), blobs.c.attrs)
         .join(resources, versions.c.resource_id == resources.c.id)
         .join(scopes, versions.c.scope_id == scopes.c.id)
         .join(blobs, versions.c.content_hash == blobs.c.hash)
@@ -149,4 +166,5 @@ def list_scopes(conn: Connection) -> list[ScopeInfo]:
 
 
 def _count(conn: Connection, table: Any, *conditions: Any) -> int:
-    return int(conn.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one())
+    query = select(func.count()).select_from(table).where(*conditions)
+    return int(conn.execute(query).scalar_one())

@@ -15,6 +15,9 @@ compare, never ambiguous about time zones.
   the field-level diff; denormalised key columns make time-range filters fast.
 - ``change_events``: deploys, Terraform applies and other change events,
   unique per ``(source, external_id)``.
+- ``cursors``: small JSON values collectors must remember between runs (the
+  last collected git commit, a state's lineage and serial, a log position),
+  written in the same transaction as the snapshot they belong to.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["blobs", "change_events", "changes", "meta", "metadata", "resources", "scopes", "snapshots", "versions"]
+__all__ = ["blobs", "change_events", "changes", "cursors", "meta", "metadata", "resources",
+           "scopes", "snapshots", "versions"]
 
 metadata = MetaData()
 
@@ -171,4 +175,12 @@ change_events = Table(
     Column("details", Text, nullable=False, server_default="{}"),
     UniqueConstraint("source", "external_id", name="uq_change_events_source_id"),
     Index("ix_change_events_started", "started_at"),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(512), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
 )

@@ -16,7 +16,7 @@ from pathlib import Path
 from auditd.collectors.snapshot_file import read_snapshot_file
 from auditd.config import Settings
 from auditd.keys import load_fingerprinter
-from auditd.model import Change, ResourceKey, ResourceVersion
+from auditd.model import Change, Origin, ResourceKey, ResourceVersion
 from auditd.normalize import HmacFingerprinter
 from auditd.store import ChangeFilter, IngestResult, ScopeInfo, Store
 
@@ -93,6 +93,18 @@ def history(rt: Runtime, key: str, at: datetime | None) -> list[ResourceVersion]
     return rt.store.history(target, at)
 
 
+def declared(rt: Runtime, address: str, at: datetime | None) -> list[ResourceVersion]:
+    """Declared versions of a Terraform address (current, or valid at ``at``)."""
+    found = rt.store.history(address, at)
+    current = [v for v in found if v.origin is Origin.DECLARED]
+    return current if at is not None else [v for v in current if v.current]
+
+
+def declared_log(rt: Runtime, address: str) -> list[Change]:
+    """Changes of an address's declaration, oldest first (each carries its commit)."""
+    return rt.store.changes(ChangeFilter(key_pattern=address, origin=Origin.DECLARED))
+
+
 def scope_state(rt: Runtime, scope: str, at: datetime | None) -> list[ResourceVersion]:
     return rt.store.scope_state(scope, at)
 
@@ -102,5 +114,5 @@ def scopes(rt: Runtime) -> list[ScopeInfo]:
 
 
 def demo_snapshot_paths() -> list[Path]:
-    folder = Path(__file__).parent / "demo"
+    folder = Path(__file__).resolve().parents[1] / "demo"
     return sorted(folder.glob("estate-*.json"))

@@ -1,0 +1,293 @@
+"""Collecting a Terraform repository: declared (HCL) per root module, applied (tfstate),
+git attribution of declared changes, and Terraform applies recorded as change events.
+
+Order of work for one repository:
+
+1. HCL: every root module becomes one snapshot of scope ``terraform/<name>/<root>``.
+2. git: resources whose file changed since the last collected commit carry that
+   commit's provenance (author, PR, trailers, review evidence), so the stored
+   change names its author and its review state.
+3. tfstate: every configured state (file or ``s3://``, every workspace) becomes one
+   snapshot of scope ``tfstate/<location>``; a rise of ``serial`` within a
+   ``lineage`` is recorded as a ``terraform-apply`` event in the same transaction.
+
+A failure in one part never stops the others and never deletes anything: a state
+that cannot be read is stored as an incomplete snapshot; an HCL file that does not
+parse keeps its last good parse (see :mod:`auditd.collectors.terraform.hcl`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from auditd.collectors.terraform.git import CommitInfo, GitError, GitRepository
+from auditd.collectors.terraform.hcl import DeclaredCollection, FileIssue, collect_declared
+from auditd.collectors.terraform.state import collect_states
+from auditd.collectors.terraform.state_events import StateMark, state_event
+from auditd.collectors.terraform.state_types import StateDefaults, StateFailure, StateRead
+from auditd.collectors.terraform.tree import SourceFile, SourceTree
+from auditd.collectors.terraform.worktree import WorkingTree
+from auditd.config import TerraformRepository
+from auditd.errors import StaleSnapshot
+from auditd.model import ChangeEvent, Resource, Snapshot
+from auditd.service import Runtime, now_utc
+from auditd.store import IngestExtras, IngestResult
+
+__all__ = [
+    "RootOutcome",
+    "StateOutcome",
+    "TerraformReport",
+    "backfill_terraform",
+    "collect_terraform",
+    "repository_name",
+]
+
+Progress = Callable[[str], None]
+_LOG_WINDOW = 500  # commits examined for attribution per collection
+
+
+@dataclass(frozen=True, slots=True)
+class RootOutcome:
+    scope: str
+    result: IngestResult | None  # None: skipped (older than the stored history)
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StateOutcome:
+    scope: str
+    source: str
+    result: IngestResult
+    failure: str = ""
+    event: ChangeEvent | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TerraformReport:
+    repository: str
+    path: str
+    commit: str | None  # the commit collected (HEAD, or the backfilled commit)
+    roots: tuple[RootOutcome, ...]
+    states: tuple[StateOutcome, ...] = ()
+    file_errors: tuple[FileIssue, ...] = ()
+    warnings: tuple[str, ...] = ()
+    parsed_files: int = 0
+    cached_files: int = 0
+    seconds: float = 0.0
+
+
+def repository_name(repo: TerraformRepository) -> str:
+    return repo.name or repo.path.resolve().name
+
+
+def collect_terraform(rt: Runtime, repo: TerraformRepository, *, now: datetime | None = None,
+                      progress: Progress | None = None) -> TerraformReport:
+    """Collect the working tree and the states of one repository, now."""
+    say = progress or (lambda _msg: None)
+    taken_at = now or now_utc()
+    name = repository_name(repo)
+    tree = WorkingTree(repo.path, name=name, ignore=tuple(repo.ignore))
+    say(f"{name}: parsing Terraform files in {repo.path}")
+    collection = _declared(rt, tree, repo, taken_at)
+    attribution, head, notes = _attribution(rt, repo.path, name)
+    roots = tuple(_ingest_roots(rt, collection, attribution, f"terraform:{repo.path}", say))
+    if head is not None:
+        rt.store.set_cursor(_git_cursor(name), {"head": head})
+    states = tuple(_collect_states(rt, repo, taken_at, say))
+    return _report(collection, name=name, path=repo.path, commit=head, roots=roots,
+                   states=states, notes=notes)
+
+
+def backfill_terraform(rt: Runtime, repo: TerraformRepository, commits: int, *,
+                       progress: Progress | None = None) -> list[TerraformReport]:
+    """Rebuild the declared configuration at each of the last ``commits`` commits, oldest first.
+
+    Each commit becomes a snapshot at its committer time, attributed to that commit.
+    History is append-only: commits not newer than a scope's latest snapshot are skipped.
+    """
+    say = progress or (lambda _msg: None)
+    name = repository_name(repo)
+    reports = []
+    with GitRepository(repo.path) as git:
+        history = list(reversed(git.log(max_count=commits, first_parent=True)))
+        for index, commit in enumerate(history, 1):
+            say(f"{name}: commit {index}/{len(history)} {commit.sha[:12]} {commit.subject[:60]}")
+            tree = _Renamed(git.tree(commit.sha, ignore=tuple(repo.ignore)), name)
+            collection = _declared(rt, tree, repo, commit.committer.time)
+            attribution = _Attribution.of_commits([commit], {commit.sha: git.review(commit)})
+            roots = tuple(_ingest_roots(rt, collection, attribution, f"git:{commit.sha}", say))
+            reports.append(_report(collection, name=name, path=repo.path, commit=commit.sha,
+                                   roots=roots))
+    return reports
+
+
+def _declared(rt: Runtime, tree: SourceTree, repo: TerraformRepository,
+              taken_at: datetime) -> DeclaredCollection:
+    settings = rt.settings.terraform
+    return collect_declared(
+        tree, cache_dir=rt.settings.cache_dir / "hcl", taken_at=taken_at,
+        max_file_bytes=settings.max_file_bytes, ignore=tuple(repo.ignore),
+        var_files={root: tuple(files) for root, files in repo.var_files.items()})
+
+
+def _report(collection: DeclaredCollection, *, name: str, path: Path, commit: str | None,
+            roots: tuple[RootOutcome, ...], states: tuple[StateOutcome, ...] = (),
+            notes: Sequence[str] = ()) -> TerraformReport:
+    warnings = tuple(notes) + tuple(str(w) for w in collection.warnings)
+    return TerraformReport(
+        repository=name, path=str(path), commit=commit, roots=roots, states=states,
+        file_errors=collection.file_errors, warnings=warnings,
+        parsed_files=collection.stats.parsed, cached_files=collection.stats.cached,
+        seconds=collection.stats.seconds)
+
+
+class _Renamed:
+    """A SourceTree under another name, so a git tree and the working tree share scopes."""
+
+    def __init__(self, tree: SourceTree, name: str) -> None:
+        self._tree = tree
+        self.name = name
+
+    def files(self) -> Iterator[SourceFile]:
+        return self._tree.files()
+
+    def read(self, path: str) -> bytes:
+        return self._tree.read(path)
+
+
+# --- git attribution -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Attribution:
+    """For each repository path, the newest commit (in the examined range) that changed it."""
+
+    by_path: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of_commits(cls, commits: Sequence[CommitInfo],
+                   reviews: Mapping[str, Any]) -> _Attribution:
+        by_path: dict[str, dict[str, Any]] = {}
+        for commit in commits:  # newest first: the first commit seen for a path wins
+            details = _commit_provenance(commit, reviews.get(commit.sha))
+            for change in commit.changes:
+                for path in (change.path, change.old_path):
+                    if path and path not in by_path:
+                        by_path[path] = details
+        return cls(by_path)
+
+    def apply(self, resource: Resource) -> Resource:
+        file = resource.provenance.get("file")
+        details = self.by_path.get(file) if isinstance(file, str) else None
+        if details is None:
+            return resource
+        return replace(resource, provenance={**resource.provenance, **details})
+
+
+def _commit_provenance(commit: CommitInfo, review: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {"git": commit.provenance(), "actor": commit.author.email or
+                               commit.author.name, "via": "git"}
+    if review is not None:
+        details["review"] = {
+            "reviewed": review.reviewed, "self_approved": review.self_approved,
+            "approvers": sorted({a.person.email or a.person.name for a in review.approvals}),
+            "emergency": review.emergency, "emergency_reason": review.emergency_reason,
+        }
+    return details
+
+
+def _git_cursor(name: str) -> str:
+    return f"git/{name}"
+
+
+def _attribution(rt: Runtime, path: Path,
+                 name: str) -> tuple[_Attribution, str | None, tuple[str, ...]]:
+    """Commits since the last collection, newest first; no git repository means no attribution."""
+    try:
+        with GitRepository(path) as git:
+            if git.is_empty:
+                return _Attribution(), None, ()
+            head = git.head()
+            previous = (rt.store.cursor(_git_cursor(name)) or {}).get("head")
+            commits = _since(git.log(max_count=_LOG_WINDOW), previous)
+            reviews = {c.sha: git.review(c) for c in commits}
+            return _Attribution.of_commits(commits, reviews), head, ()
+    except GitError as exc:
+        note = f"{path}: no git attribution ({exc.message})"
+        return _Attribution(), None, (note,)
+
+
+def _since(commits: list[CommitInfo], previous: str | None) -> list[CommitInfo]:
+    for index, commit in enumerate(commits):
+        if commit.sha == previous:
+            return commits[:index]
+    return commits
+
+
+# --- ingest ------------------------------------------------------------------------------
+
+
+def _ingest_roots(rt: Runtime, collection: DeclaredCollection, attribution: _Attribution,
+                  source: str, say: Progress) -> Iterator[RootOutcome]:
+    for snapshot in collection.snapshots:
+        attributed = replace(snapshot, resources=tuple(attribution.apply(r)
+                                                       for r in snapshot.resources))
+        try:
+            result = rt.store.ingest(attributed, rt.fingerprinter, source=source)
+        except StaleSnapshot:
+            yield RootOutcome(snapshot.scope, None, "skipped: not newer than stored history")
+            continue
+        say(f"{snapshot.scope}: {result.added} added, {result.modified} modified, "
+            f"{result.removed} removed")
+        yield RootOutcome(snapshot.scope, result)
+
+
+def _state_cursor(scope: str) -> str:
+    return f"tfstate/{scope}"
+
+
+def _collect_states(rt: Runtime, repo: TerraformRepository, taken_at: datetime,
+                    say: Progress) -> Iterator[StateOutcome]:
+    settings = rt.settings.terraform
+    defaults = StateDefaults(account=settings.default_account, region=settings.default_region)
+    for location in repo.states:
+        say(f"reading state {location}")
+        reader = _s3_reader(rt) if location.startswith("s3://") else None
+        for read in collect_states(location, max_bytes=settings.max_state_bytes,
+                                   defaults=defaults, reader=reader,
+                                   workspace_key_prefix=settings.workspace_key_prefix):
+            yield _ingest_state(rt, read, taken_at)
+
+
+def _ingest_state(rt: Runtime, read: StateRead | StateFailure, taken_at: datetime) -> StateOutcome:
+    snapshot: Snapshot = read.to_snapshot(taken_at)
+    if isinstance(read, StateFailure):
+        result = rt.store.ingest(snapshot, rt.fingerprinter, source=read.source)
+        return StateOutcome(read.scope, read.source, result, failure=read.message,
+                            warnings=read.warnings)
+    previous = rt.store.cursor(_state_cursor(read.scope))
+    mark = None if previous is None else StateMark(previous["lineage"], int(previous["serial"]))
+    recorded: list[ChangeEvent] = []
+
+    def extras(result: IngestResult) -> IngestExtras:
+        event = state_event(read, mark, changed=result.changed_addresses, at=taken_at)
+        recorded.extend([event] if event is not None else [])
+        return IngestExtras(events=tuple(recorded), cursors={
+            _state_cursor(read.scope): {"lineage": read.lineage, "serial": read.serial}})
+
+    result = rt.store.ingest(snapshot, rt.fingerprinter, source=read.source, extras=extras)
+    return StateOutcome(read.scope, read.source, result, event=recorded[0] if recorded else None,
+                        warnings=read.warnings)
+
+
+def _s3_reader(rt: Runtime) -> Any:
+    from auditd.collectors.aws.s3 import S3Reader, make_s3_client
+
+    aws = rt.settings.aws
+    return S3Reader(make_s3_client(endpoint_url=aws.endpoint_url, region_name=aws.region,
+                                   profile_name=aws.profile))
