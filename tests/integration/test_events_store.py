@@ -1,4 +1,4 @@
-"""Change events in the store (SQLite and PostgreSQL): idempotent by (source, id), ordered by time."""
+"""Change events in the store (SQLite and PostgreSQL): idempotent by (source, id), by time."""
 
 from __future__ import annotations
 

@@ -1,0 +1,259 @@
+"""From one candidate and the incident's context to facts (numbers) and a feature vector.
+
+:class:`Facts` keeps what was measured, in units people read (minutes, hops,
+z-scores); :func:`vectorize` turns facts into the model's features, every one
+scaled to about ``[0, 1]``.  The feature list is :data:`FEATURES`; the weights
+that go with it live in ``weights.json`` and are fitted by the evaluation
+harness, never set here.  Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from auditd.correlate.candidates import Candidate, kind_group
+from auditd.correlate.evidence import AFTER_S, Degradation, ServiceTelemetry, Step, VersionGap
+from auditd.correlate.topology import ServiceModel
+
+__all__ = ["FEATURES", "Context", "Facts", "measure", "tokens", "vectorize"]
+
+FEATURES: tuple[str, ...] = (
+    "t_10m", "t_1h", "t_6h", "finished_10m", "in_progress",
+    "same_service", "callee_1", "callee_2", "callee_3plus", "unknown_service", "unmapped",
+    "incident_unmodelled",
+    "unreviewed", "emergency", "out_of_band", "drift", "size", "stateful",
+    "kind_deploy", "kind_flag", "kind_config", "kind_migration", "kind_infra",
+    "text_match",
+    "aligned", "after_degradation", "origin", "own_aligned", "own_after", "step", "step_flat",
+    "gap", "gap_flat", "explained_away", "no_telemetry",
+)
+LAG_TOLERANCE = 1.0  # minutes
+INCIDENT_SPAN_S = 30 * 60.0  # version gaps are measured from this long before onset
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset({"the", "and", "for", "with", "from", "into", "high", "rate", "error",
+                   "errors", "alert", "firing", "deploy", "service", "prod", "production",
+                   "new", "update", "change", "version", "v1", "v2", "aws"})
+
+
+def tokens(*texts: str) -> frozenset[str]:
+    """Informative lower-case words of three characters or more."""
+    return frozenset(w for t in texts for w in _WORD.findall(t.lower())
+                     if len(w) >= 3 and w not in _STOP)
+
+
+@dataclass(slots=True)
+class Context:
+    """What every candidate of one incident is measured against."""
+
+    onset: datetime
+    incident_services: tuple[str, ...]
+    model: ServiceModel
+    alert_words: frozenset[str]
+    telemetry: Mapping[str, ServiceTelemetry]
+    degradation: Degradation | None = None  # of the incident's service
+    degraded: Mapping[str, Degradation] = field(default_factory=dict)  # every degraded service
+    origin: str | None = None  # the deepest degraded service: where the trouble started
+
+
+@dataclass(slots=True)
+class Facts:
+    """What was measured about one candidate; chips are written from these numbers."""
+
+    candidate: Candidate
+    services: tuple[str, ...]
+    minutes_before: float
+    minutes_since_finish: float | None
+    in_progress: bool
+    hops: int | None = None
+    path: tuple[str, ...] = ()
+    unknown_services: tuple[str, ...] = ()
+    text_hits: tuple[str, ...] = ()
+    step: Step | None = None
+    gap: VersionGap | None = None
+    has_telemetry: bool = False
+    lag_minutes: float | None = None  # incident degradation start minus change start
+    own_lag_minutes: float | None = None  # own service's degradation start minus change start
+    origin: bool = False
+    explained_by: tuple[str, str] | None = None  # (ref, service) of the explaining change
+    values: dict[str, float] = field(default_factory=dict)
+
+
+def measure(candidate: Candidate, services: tuple[str, ...], context: Context) -> Facts:
+    onset = context.onset
+    finished = candidate.finished_at
+    facts = Facts(
+        candidate=candidate, services=services,
+        minutes_before=(onset - candidate.started_at).total_seconds() / 60,
+        minutes_since_finish=None if finished is None or finished > onset
+        else (onset - finished).total_seconds() / 60,
+        in_progress=candidate.in_progress_at(onset),
+    )
+    _topology(facts, context)
+    facts.text_hits = tuple(sorted(context.alert_words & tokens(
+        candidate.summary, candidate.kind, *candidate.resources)))
+    _telemetry(facts, context)
+    return facts
+
+
+def _topology(facts: Facts, context: Context) -> None:
+    model = context.model
+    facts.unknown_services = tuple(s for s in facts.services if s not in model)
+    best: tuple[int, tuple[str, ...]] | None = None
+    for incident_service in context.incident_services:
+        if incident_service not in model:
+            continue
+        for service in facts.services:
+            hops = model.hops(incident_service, service)
+            if hops is not None and (best is None or hops < best[0]):
+                best = (hops, model.path(incident_service, service) if hops else (service,))
+    if best is not None:
+        facts.hops, facts.path = best
+
+
+def _telemetry(facts: Facts, context: Context) -> None:
+    at = facts.candidate.started_at.timestamp()
+    for service in facts.services:
+        telemetry = context.telemetry.get(service)
+        if not telemetry:
+            continue
+        facts.has_telemetry = True
+        step = telemetry.step(at)
+        if step is not None and (facts.step is None or step.z > facts.step.z):
+            facts.step = step
+        version = facts.candidate.version
+        if version and telemetry.versioned:
+            end = context.onset.timestamp() + AFTER_S
+            gap = telemetry.versions(max(at, end - AFTER_S - INCIDENT_SPAN_S), end, version)
+            if gap is not None and (facts.gap is None or gap.z > facts.gap.z):
+                facts.gap = gap
+    if context.degradation is not None:
+        facts.lag_minutes = (context.degradation.started - at) / 60
+    own = [context.degraded[s].started for s in facts.services if s in context.degraded]
+    if own:
+        facts.own_lag_minutes = (min(own) - at) / 60
+    facts.origin = context.origin is not None and context.origin in facts.services
+
+
+def vectorize(facts: Facts, context: Context) -> dict[str, float]:
+    """The feature values of :data:`FEATURES` (absent names are zero)."""
+    c = facts.candidate
+    v: dict[str, float] = {}
+    _time_features(v, facts)
+    _topology_features(v, facts, context)
+    v["unreviewed"] = float(c.reviewed is False)
+    v["emergency"] = float(c.emergency)
+    v["out_of_band"] = float(c.out_of_band)
+    v["drift"] = float(c.drift)
+    v["size"] = min(1.0, math.log1p(c.size) / math.log(101))
+    v["stateful"] = float(c.stateful)
+    group = kind_group(c.kind)
+    if group in {"deploy", "flag", "config", "migration", "infra"}:
+        v[f"kind_{group}"] = 1.0
+    v["text_match"] = min(1.0, len(facts.text_hits) / 2)
+    _telemetry_features(v, facts)
+    facts.values = {k: x for k, x in v.items() if x}
+    return facts.values
+
+
+def _time_features(v: dict[str, float], facts: Facts) -> None:
+    minutes = max(0.0, facts.minutes_before)
+    v["t_10m"] = math.exp(-minutes / 10)
+    v["t_1h"] = math.exp(-minutes / 60)
+    v["t_6h"] = math.exp(-minutes / 360)
+    if facts.minutes_since_finish is not None:
+        v["finished_10m"] = math.exp(-facts.minutes_since_finish / 10)
+    v["in_progress"] = float(facts.in_progress)
+
+
+def _topology_features(v: dict[str, float], facts: Facts, context: Context) -> None:
+    if not any(s in context.model for s in context.incident_services):
+        v["incident_unmodelled"] = 1.0
+    if not facts.services:
+        v["unmapped"] = 1.0
+    elif facts.unknown_services and facts.hops is None:
+        v["unknown_service"] = 1.0
+    hops = facts.hops
+    if hops is not None:
+        name = "same_service" if hops == 0 else "callee_1" if hops == 1 else \
+            "callee_2" if hops == 2 else "callee_3plus"
+        v[name] = 1.0
+
+
+def _telemetry_features(v: dict[str, float], facts: Facts) -> None:
+    if facts.lag_minutes is not None:
+        lag = facts.lag_minutes
+        v["aligned"] = _aligned(lag)
+        v["after_degradation"] = float(lag < -LAG_TOLERANCE)
+    if facts.own_lag_minutes is not None:
+        v["own_aligned"] = _aligned(facts.own_lag_minutes)
+        v["own_after"] = float(facts.own_lag_minutes < -LAG_TOLERANCE)
+    v["origin"] = float(facts.origin)
+    if not facts.has_telemetry:
+        v["no_telemetry"] = 1.0
+    if facts.explained_by is not None:
+        v["explained_away"] = 1.0
+    elif facts.step is not None:
+        v["step"] = _log_z(facts.step.z)
+        v["step_flat"] = float(facts.step.z < 2)
+    if facts.gap is not None:
+        v["gap"] = _log_z(facts.gap.z)
+        v["gap_flat"] = float(facts.gap.z < 2)
+
+
+def _aligned(lag: float) -> float:
+    """1 when degradation began as the change started, decaying over ~15 min; 0 if before it.
+
+    Degradation starts are whole minutes (the minute's start), so a change that
+    started up to :data:`LAG_TOLERANCE` minutes after it may still have caused it.
+    """
+    return math.exp(-max(0.0, lag) / 15) if lag >= -LAG_TOLERANCE else 0.0
+
+
+def _log_z(z: float) -> float:
+    return min(1.0, math.log1p(max(0.0, z)) / math.log1p(50))
+
+
+STRONG_Z = 4.0
+
+
+def explain_away(all_facts: list[Facts], model: ServiceModel) -> None:
+    """Mark facts whose service's degradation a changed callee explains.
+
+    When a change on a callee shows its own strong effect (a step or a version
+    gap of z >= 4) no later than 10 minutes after a change on one of its
+    (transitive) callers, the caller's step is the callee's failure seen from
+    upstream: the caller keeps only the evidence that is its own (a version gap).
+    """
+    earliest: dict[str, tuple[float, str]] = {}  # service → first strong change (time, ref)
+    for facts in all_facts:
+        if _strong(facts):
+            at = facts.candidate.started_at.timestamp()
+            for service in facts.services:
+                if service not in earliest or at < earliest[service][0]:
+                    earliest[service] = (at, facts.candidate.ref)
+    if not earliest:
+        return
+    for facts in all_facts:
+        if facts.gap is None or facts.gap.z < STRONG_Z:
+            facts.explained_by = _explaining(facts, earliest, model)
+
+
+def _strong(facts: Facts) -> bool:
+    return any(e is not None and e.z >= STRONG_Z for e in (facts.step, facts.gap))
+
+
+def _explaining(facts: Facts, earliest: dict[str, tuple[float, str]],
+                model: ServiceModel) -> tuple[str, str] | None:
+    latest = facts.candidate.started_at.timestamp() + AFTER_S
+    for service in facts.services:
+        if service not in model:
+            continue
+        for callee, hops in model.downstream(service).items():
+            first = earliest.get(callee)
+            if hops >= 1 and first is not None and first[0] <= latest:
+                return first[1], callee
+    return None

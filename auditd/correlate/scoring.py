@@ -1,0 +1,79 @@
+"""The probability model: a softmax over the candidates and a "no change" option.
+
+Each candidate ``i`` scores ``s_i = Σ_k w_k · x_ik`` over :data:`FEATURES`; the
+"no change caused it" option scores ``s_0 = b + c · log(1 + n)`` with ``n``
+candidates in the window.  ``P(i) = exp(s_i) / (exp(s_0) + Σ_j exp(s_j))`` —
+a conditional logit whose weights are fitted by maximum likelihood
+(:mod:`auditd.correlate.fit`) on labelled incidents, so the probabilities are
+calibrated on data like the training data.  The weights live in
+``weights.json`` next to this module; ``bench/correlation_eval.py --fit``
+writes it.  Reading that packaged file is this package's only I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from auditd.correlate.features import FEATURES
+
+__all__ = ["NULL_FEATURES", "Weights", "default_weights", "softmax_with_null"]
+
+NULL_FEATURES: tuple[str, ...] = ("null_bias", "null_log_n")
+WEIGHTS_FILE = "weights.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Feature weights plus the "no change" option's bias; ``meta`` says how they were fitted."""
+
+    coef: Mapping[str, float]
+    null_bias: float
+    null_log_n: float
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def score(self, values: Mapping[str, float]) -> float:
+        coef = self.coef
+        return sum(coef.get(name, 0.0) * value for name, value in values.items())
+
+    def null_score(self, candidates: int) -> float:
+        return self.null_bias + self.null_log_n * math.log1p(candidates)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "driftaudit.correlate.weights/v1", "features": list(FEATURES),
+                "coef": {n: round(self.coef.get(n, 0.0), 6) for n in FEATURES},
+                "null": {"bias": round(self.null_bias, 6), "log_n": round(self.null_log_n, 6)},
+                "meta": dict(self.meta)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Weights:
+        """Unknown feature names are an error: they mean code and weights disagree."""
+        coef = {str(k): float(v) for k, v in dict(data["coef"]).items()}
+        unknown = set(coef) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"weights name features this version does not compute: "
+                             f"{sorted(unknown)}; refit with bench/correlation_eval.py --fit")
+        null = data["null"]
+        return cls(coef=coef, null_bias=float(null["bias"]), null_log_n=float(null["log_n"]),
+                   meta=dict(data.get("meta", {})))
+
+
+@cache
+def default_weights() -> Weights:
+    """The packaged, fitted weights (``auditd/correlate/weights.json``)."""
+    text = resources.files("auditd.correlate").joinpath(WEIGHTS_FILE).read_text("utf-8")
+    return Weights.from_dict(json.loads(text))
+
+
+def softmax_with_null(scores: Sequence[float], null_score: float) -> tuple[list[float], float]:
+    """Probabilities of each candidate and of "no change", summing to one."""
+    top = max([null_score, *scores])
+    exps = [math.exp(s - top) for s in scores]
+    null = math.exp(null_score - top)
+    total = null + sum(exps)
+    return [e / total for e in exps], null / total
