@@ -21,6 +21,7 @@ from auditd.errors import ConfigError
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "AwsSettings",
+    "CorrelationSettings",
     "Settings",
     "StoreSettings",
     "TerraformRepository",
@@ -75,6 +76,14 @@ class AwsSettings(BaseModel):
     endpoint_url: str | None = Field(None, description="custom endpoint (testing only)")
 
 
+class CorrelationSettings(BaseModel):
+    services_file: Path | None = Field(None, description="service model: TOML, YAML, JSON, CSV")
+    telemetry_csv: Path | None = Field(None, description="offline telemetry, long CSV format")
+    prometheus: dict[str, Any] | None = Field(
+        None, description="[correlation.prometheus] url, step, queries (PromQL per signal)")
+    window: str = Field("6h", description="how far before an onset changes are considered")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRIFTAUDIT_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -85,6 +94,7 @@ class Settings(BaseSettings):
     snapshot: SnapshotSettings = SnapshotSettings()
     terraform: TerraformSettings = TerraformSettings()
     aws: AwsSettings = AwsSettings()
+    correlation: CorrelationSettings = CorrelationSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -285,12 +285,21 @@ class ChangeEvent:
 
 @dataclass(frozen=True, slots=True)
 class Incident:
+    """Something broke at ``onset``; ``labels``/``annotations`` come from the alerts."""
+
     id: str
     onset: datetime
     services: tuple[str, ...] = ()
     severity: str = ""
     title: str = ""
     source: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def alert_text(self) -> tuple[str, ...]:
+        """Label and annotation values, for matching against change summaries."""
+        return tuple(self.labels.values()) + tuple(self.annotations.values())
 
 
 @dataclass(frozen=True, slots=True)

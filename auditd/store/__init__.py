@@ -16,11 +16,20 @@ from typing import Any
 from sqlalchemy import Engine
 
 from auditd.errors import InputError
-from auditd.model import Change, ChangeEvent, Origin, ResourceKey, ResourceVersion, Snapshot
+from auditd.model import (
+    Change,
+    ChangeEvent,
+    Incident,
+    Origin,
+    ResourceKey,
+    ResourceVersion,
+    Snapshot,
+)
 from auditd.normalize import HmacFingerprinter
 from auditd.store.connection import WRITE_OPTION, make_engine, redact, translate_errors
 from auditd.store.cursors import read_cursor, write_cursors
 from auditd.store.events import list_events, record_events
+from auditd.store.incidents import get_incident, list_incidents, record_incident
 from auditd.store.ingest import IngestResult, ingest_snapshot
 from auditd.store.integrity import check_integrity
 from auditd.store.migrate import ensure_schema, head_revision, upgrade
@@ -102,6 +111,21 @@ class Store:
                         record_events(conn, more.events, now_us)
                     write_cursors(conn, more.cursors, now_us)
                 return result
+
+    def record_incident(self, incident: Incident) -> bool:
+        """Insert or update an incident by id; True when it was new."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                return record_incident(conn, incident, time.time_ns() // 1000)
+
+    def incident(self, incident_id: str) -> Incident | None:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return get_incident(conn, incident_id)
+
+    def incidents(self, since: datetime | None = None) -> list[Incident]:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return list_incidents(conn, since)
 
     def cursor(self, name: str) -> dict[str, Any] | None:
         """A collector's remembered value, or None."""

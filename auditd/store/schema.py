@@ -15,6 +15,7 @@ compare, never ambiguous about time zones.
   the field-level diff; denormalised key columns make time-range filters fast.
 - ``change_events``: deploys, Terraform applies and other change events,
   unique per ``(source, external_id)``.
+- ``incidents``: incidents by id (upserted: a webhook delivered twice is one).
 - ``cursors``: small JSON values collectors must remember between runs (the
   last collected git commit, a state's lineage and serial, a log position),
   written in the same transaction as the snapshot they belong to.
@@ -39,7 +40,8 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["blobs", "change_events", "changes", "cursors", "meta", "metadata", "resources",
+__all__ = ["blobs", "change_events", "changes", "cursors", "incidents", "meta", "metadata",
+           "resources",
            "scopes", "snapshots", "versions"]
 
 metadata = MetaData()
@@ -183,4 +185,19 @@ cursors = Table(
     Column("name", String(512), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(512), primary_key=True),
+    Column("onset", BigInteger, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("services", Text, nullable=False, server_default="[]"),
+    Column("severity", String(64), nullable=False, server_default=""),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("source", String(64), nullable=False, server_default=""),
+    Column("labels", Text, nullable=False, server_default="{}"),
+    Column("annotations", Text, nullable=False, server_default="{}"),
+    Index("ix_incidents_onset", "onset"),
 )
