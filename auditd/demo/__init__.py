@@ -1,10 +1,14 @@
-"""``driftaudit demo``: two bundled snapshots of a small estate, imported into a fresh store.
+"""``driftaudit demo``: a fresh SQLite store, a small estate's snapshots, a Terraform repository.
 
-The second snapshot hides a few things a real estate throws at a change log:
-keys reordered, a policy re-indented, a set-like list reshuffled, a volatile
+Part 1 imports two bundled snapshots of a small AWS estate.  The second snapshot
+hides a few things a real estate throws at a change log: keys reordered, a policy re-indented, a set-like list reshuffled, a volatile
 status flipped (none of these is a change), beside real changes (SSH opened
 to the world from the console, a rotated database password shown only as
 fingerprints, a role's session length raised, a bucket gone, a new instance).
+
+Part 2 (:mod:`auditd.demo.terraform`, needs ``git``) replays a bundled Terraform
+repository as real git history and shows each declared change with its commit,
+author and review state, and a Terraform apply recorded from the state's serial.
 """
 
 from __future__ import annotations
@@ -30,18 +34,33 @@ def run_demo(directory: Path) -> None:
     try:
         console.print(f"[bold]driftaudit demo[/]: fresh SQLite store at {db_path}\n")
         paths = [str(p) for p in demo_snapshot_paths()]
+        console.rule("Part 1: two snapshots of an AWS account")
         outcomes = import_snapshots(rt, paths, on_done=print_import_outcome)
         console.print()
         print_changes(list_changes(rt, ChangeFilter(since=outcomes[-1].result.taken_at)))
+        console.print(
+            "\nNoise the normaliser removed: key order, a re-indented bucket policy, a "
+            "reshuffled ingress list, an empty egress list, volatile status/public_ip fields.")
+        _terraform_part(rt, directory.absolute())
     finally:
         rt.close()
     console.print(
-        "\nNoise the normaliser removed: key order, a re-indented bucket policy, a reshuffled "
-        "ingress list, an empty egress list, volatile status/public_ip fields."
         f"\nExplore: driftaudit --db sqlite:///{db_path} changes --json"
         f"\n         driftaudit --db sqlite:///{db_path} history "
         "aws/aws_security_group/123456789012/eu-west-1/sg-0web"
         f"\n         driftaudit --db sqlite:///{db_path} state aws/123456789012 "
         "--at 2026-11-25T12:00:00Z"
+        f"\n         driftaudit --db sqlite:///{db_path} iac show aws_security_group.web"
     )
+
+
+def _terraform_part(rt: Runtime, directory: Path) -> None:
+    from auditd.demo.terraform import git_available, run_terraform_demo
+
+    console.print()
+    console.rule("Part 2: a Terraform repository, its git history and its state")
+    if not git_available():
+        console.print("[yellow]git is not installed: skipping the Terraform part[/]")
+        return
+    run_terraform_demo(rt, directory)
 

@@ -101,8 +101,15 @@ def declared(rt: Runtime, address: str, at: datetime | None) -> list[ResourceVer
 
 
 def declared_log(rt: Runtime, address: str) -> list[Change]:
-    """Changes of an address's declaration, oldest first (each carries its commit)."""
-    return rt.store.changes(ChangeFilter(key_pattern=address, origin=Origin.DECLARED))
+    """Changes of an address's declaration, oldest first (each carries its commit).
+
+    Dependency pins have no Terraform address: ``registry.terraform.io/hashicorp/aws``
+    (a provider lock) is found by its id, the last part of the key.
+    """
+    found = rt.store.changes(ChangeFilter(key_pattern=address, origin=Origin.DECLARED))
+    if found:
+        return found
+    return rt.store.changes(ChangeFilter(key_pattern=f"*/{address}", origin=Origin.DECLARED))
 
 
 def scope_state(rt: Runtime, scope: str, at: datetime | None) -> list[ResourceVersion]:

@@ -60,6 +60,13 @@ def test_demo_shows_real_changes_and_hides_noise(capsys: pytest.CaptureFixture[s
     # Noise the normaliser must hide: re-indented policies, key order, volatile fields.
     for quiet in ("aws_vpc", "aws_s3_bucket_policy", "public_ip", "status"):
         assert quiet not in out.split("Noise the normaliser removed")[0]
+    # Part 2: the Terraform repository replayed as git history, attributed and reviewed.
+    terraform_part = out.split("Part 2")[1]
+    assert "PR #12" in terraform_part and "reviewed by carol@acme.io" in terraform_part
+    assert "ingress[1].cidr_blocks[0]: 0.0.0.0/0 → 10.0.0.0/8" in terraform_part
+    assert "EMERGENCY (payment queue backlog, INC-4711)" in terraform_part
+    assert "self-approved" in terraform_part and "version: 5.30.0 → 5.31.0" in terraform_part
+    assert "serial 7 → 8, 1 resource(s) changed" in terraform_part
     # The clear passwords never reach the screen or the store.
     db = (tmp_path / "demo" / "driftaudit.db").read_bytes()
     for secret in ("correct-horse-battery-staple", "Tr0ub4dor&3"):

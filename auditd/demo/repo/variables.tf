@@ -1,0 +1,11 @@
+variable "region" {
+  default = "eu-west-1"
+}
+
+variable "env" {
+  default = "prod"
+}
+
+variable "workers" {
+  default = 2
+}
