@@ -1,8 +1,9 @@
 """``driftaudit demo``: a fresh SQLite store, a small estate's snapshots, a Terraform repository.
 
 Part 1 imports two bundled snapshots of a small AWS estate.  The second snapshot
-hides a few things a real estate throws at a change log: keys reordered, a policy re-indented, a set-like list reshuffled, a volatile
-status flipped (none of these is a change), beside real changes (SSH opened
+hides a few things a real estate throws at a change log: keys reordered, a
+policy re-indented, a set-like list reshuffled, a volatile status flipped (none
+of these is a change), beside real changes (SSH opened
 to the world from the console, a rotated database password shown only as
 fingerprints, a role's session length raised, a bucket gone, a new instance).
 

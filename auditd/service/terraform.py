@@ -6,7 +6,10 @@ Order of work for one repository:
 1. HCL: every root module becomes one snapshot of scope ``terraform/<name>/<root>``.
 2. git: resources whose file changed since the last collected commit carry that
    commit's provenance (author, PR, trailers, review evidence), so the stored
-   change names its author and its review state.
+   change names its author and its review state.  A resource whose own file did not
+   change but whose root's folders did (a ``.tfvars`` value, a module input) takes the
+   newest such commit, marked ``attribution: "root"``; a file with uncommitted edits is
+   never credited to a commit.  A merge's actor is the author of what it merged.
 3. tfstate: every configured state (file or ``s3://``, every workspace) becomes one
    snapshot of scope ``tfstate/<location>``; a rise of ``serial`` within a
    ``lineage`` is recorded as a ``terraform-apply`` event in the same transaction.
@@ -18,7 +21,8 @@ parse keeps its last good parse (see :mod:`auditd.collectors.terraform.hcl`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +30,7 @@ from typing import Any
 
 from auditd.collectors.terraform.git import CommitInfo, GitError, GitRepository
 from auditd.collectors.terraform.hcl import DeclaredCollection, FileIssue, collect_declared
+from auditd.collectors.terraform.hcl_parse import file_kind
 from auditd.collectors.terraform.state import collect_states
 from auditd.collectors.terraform.state_events import StateMark, state_event
 from auditd.collectors.terraform.state_types import StateDefaults, StateFailure, StateRead
@@ -94,8 +99,9 @@ def collect_terraform(rt: Runtime, repo: TerraformRepository, *, now: datetime |
     tree = WorkingTree(repo.path, name=name, ignore=tuple(repo.ignore))
     say(f"{name}: parsing Terraform files in {repo.path}")
     collection = _declared(rt, tree, repo, taken_at)
-    attribution, head, notes = _attribution(rt, repo.path, name)
-    roots = tuple(_ingest_roots(rt, collection, attribution, f"terraform:{repo.path}", say))
+    attribution, head, notes = _attribution(rt, repo.path, name, tree)
+    roots = tuple(_ingest_roots(rt, collection, attribution, f"terraform:{repo.path}", say,
+                                name=name))
     if head is not None:
         rt.store.set_cursor(_git_cursor(name), {"head": head})
     states = tuple(_collect_states(rt, repo, taken_at, say))
@@ -120,7 +126,8 @@ def backfill_terraform(rt: Runtime, repo: TerraformRepository, commits: int, *,
             tree = _Renamed(git.tree(commit.sha, ignore=tuple(repo.ignore)), name)
             collection = _declared(rt, tree, repo, commit.committer.time)
             attribution = _Attribution.of_commits([commit], {commit.sha: git.review(commit)})
-            roots = tuple(_ingest_roots(rt, collection, attribution, f"git:{commit.sha}", say))
+            roots = tuple(_ingest_roots(rt, collection, attribution, f"git:{commit.sha}", say,
+                                        name=name))
             reports.append(_report(collection, name=name, path=repo.path, commit=commit.sha,
                                    roots=roots))
     return reports
@@ -165,48 +172,99 @@ class _Renamed:
 
 @dataclass(frozen=True, slots=True)
 class _Attribution:
-    """For each repository path, the newest commit (in the examined range) that changed it."""
+    """For each repository path, the newest commit (in the examined range) that changed it.
+
+    A resource is attributed to the newest commit that changed its own file.  When its
+    file did not change, its value may still come from a commit that changed another
+    file it reads (a ``.tfvars`` file, a variable default, a module call's inputs): it
+    then takes the newest commit that changed a file directly in a folder its root
+    module uses (the root folder and the module folders of the root's resources), with
+    ``attribution: "root"`` so the indirect link is visible.  ``clean`` says whether a
+    working-tree file still equals the committed one: an uncommitted edit is never
+    credited to a commit (nor to its review).
+    """
 
     by_path: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    rank: Mapping[str, int] = field(default_factory=dict)  # 0: the newest commit
+    clean: Callable[[str], bool] = field(default=lambda _path: True)
+    folders_clean: Callable[[set[str]], bool] = field(default=lambda _folders: True)
 
     @classmethod
-    def of_commits(cls, commits: Sequence[CommitInfo],
-                   reviews: Mapping[str, Any]) -> _Attribution:
+    def of_commits(cls, commits: Sequence[CommitInfo], reviews: Mapping[str, Any], *,
+                   clean: _CleanCheck | None = None) -> _Attribution:
         by_path: dict[str, dict[str, Any]] = {}
-        for commit in commits:  # newest first: the first commit seen for a path wins
+        rank: dict[str, int] = {}
+        for index, commit in enumerate(commits):  # newest first: the first seen for a path wins
             details = _commit_provenance(commit, reviews.get(commit.sha))
             for change in commit.changes:
                 for path in (change.path, change.old_path):
                     if path and path not in by_path:
                         by_path[path] = details
-        return cls(by_path)
+                        rank[path] = index
+        if clean is None:
+            return cls(by_path, rank)
+        return cls(by_path, rank, clean, clean.folders_clean)
 
-    def apply(self, resource: Resource) -> Resource:
-        file = resource.provenance.get("file")
-        details = self.by_path.get(file) if isinstance(file, str) else None
-        if details is None:
-            return resource
-        return replace(resource, provenance={**resource.provenance, **details})
+    def for_snapshot(self, snapshot: Snapshot, root: str | None) -> Callable[[Resource], Resource]:
+        """The attribution of one root's resources (``root``: its folder, '' for the top)."""
+        if not self.by_path:
+            return lambda resource: resource
+        folders = {str(r.provenance.get("module_folder", "")) for r in snapshot.resources}
+        if root is not None:
+            folders.add(root)
+        candidates = [p for p in self.by_path
+                      if p.rpartition("/")[0] in folders and self.clean(p)]
+        fallback = None
+        if candidates and self.folders_clean(folders):  # else the value may be uncommitted
+            fallback = self.by_path[min(candidates, key=self.rank.__getitem__)]
+
+        def apply(resource: Resource) -> Resource:
+            file = resource.provenance.get("file")
+            if not isinstance(file, str) or not self.clean(file):
+                return resource
+            details = self.by_path.get(file)
+            if details is None and fallback is not None:
+                details = {**fallback, "attribution": "root"}
+            if details is None:
+                return resource
+            return replace(resource, provenance={**resource.provenance, **details})
+
+        return apply
 
 
 def _commit_provenance(commit: CommitInfo, review: Any) -> dict[str, Any]:
-    details: dict[str, Any] = {"git": commit.provenance(), "actor": commit.author.email or
-                               commit.author.name, "via": "git"}
+    actor = commit.author.email or commit.author.name
+    details: dict[str, Any] = {"git": commit.provenance(), "actor": actor, "via": "git"}
     if review is not None:
+        authors = _unique(p.email or p.name for p in review.authors)
+        if commit.is_merge and authors:
+            # A merge commit's author is whoever pressed "merge" (an approver); the change
+            # itself was written by the authors of the commits the merge brought in.
+            details["actor"] = authors[0]
         details["review"] = {
             "reviewed": review.reviewed, "self_approved": review.self_approved,
             "approvers": sorted({a.person.email or a.person.name for a in review.approvals}),
+            "authors": authors,
             "emergency": review.emergency, "emergency_reason": review.emergency_reason,
         }
     return details
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    """Non-empty values in first-seen order, without repeats (ignoring case)."""
+    seen: dict[str, str] = {}
+    for value in values:
+        if value:
+            seen.setdefault(value.lower(), value)
+    return list(seen.values())
 
 
 def _git_cursor(name: str) -> str:
     return f"git/{name}"
 
 
-def _attribution(rt: Runtime, path: Path,
-                 name: str) -> tuple[_Attribution, str | None, tuple[str, ...]]:
+def _attribution(rt: Runtime, path: Path, name: str,
+                 tree: WorkingTree) -> tuple[_Attribution, str | None, tuple[str, ...]]:
     """Commits since the last collection, newest first; no git repository means no attribution."""
     try:
         with GitRepository(path) as git:
@@ -215,11 +273,48 @@ def _attribution(rt: Runtime, path: Path,
             head = git.head()
             previous = (rt.store.cursor(_git_cursor(name)) or {}).get("head")
             commits = _since(git.log(max_count=_LOG_WINDOW), previous)
+            if not commits:
+                return _Attribution(), head, ()
             reviews = {c.sha: git.review(c) for c in commits}
-            return _Attribution.of_commits(commits, reviews), head, ()
+            committed = {f.path: f.fingerprint for f in git.tree(head).files()}
+            clean = _CleanCheck(tree, committed)
+            return _Attribution.of_commits(commits, reviews, clean=clean), head, ()
     except GitError as exc:
         note = f"{path}: no git attribution ({exc.message})"
         return _Attribution(), None, (note,)
+
+
+class _CleanCheck:
+    """Whether a working-tree file holds exactly its committed content (git's blob id)."""
+
+    def __init__(self, tree: WorkingTree, committed: Mapping[str, str]) -> None:
+        self._tree = tree
+        self._committed = committed
+        self._known: dict[str, bool] = {}
+        self._listed: list[str] | None = None
+
+    def folders_clean(self, folders: set[str]) -> bool:
+        """Whether every Terraform file directly in these folders is as committed."""
+        if self._listed is None:
+            on_disk = {f.path for f in self._tree.files()}
+            self._listed = sorted(p for p in on_disk | set(self._committed) if file_kind(p))
+        return all(self(p) for p in self._listed if p.rpartition("/")[0] in folders)
+
+    def __call__(self, path: str) -> bool:
+        if path not in self._known:
+            self._known[path] = self._check(path)
+        return self._known[path]
+
+    def _check(self, path: str) -> bool:
+        blob = self._committed.get(path)
+        try:
+            data = self._tree.read(path)
+        except OSError:
+            return blob is None  # deleted in the commit and absent here: clean
+        if blob is None:
+            return False  # not in HEAD: untracked, or deleted by the commit then re-created
+        algorithm = hashlib.sha256 if len(blob) == 64 else hashlib.sha1
+        return algorithm(b"blob %d\0" % len(data) + data).hexdigest() == blob
 
 
 def _since(commits: list[CommitInfo], previous: str | None) -> list[CommitInfo]:
@@ -233,10 +328,12 @@ def _since(commits: list[CommitInfo], previous: str | None) -> list[CommitInfo]:
 
 
 def _ingest_roots(rt: Runtime, collection: DeclaredCollection, attribution: _Attribution,
-                  source: str, say: Progress) -> Iterator[RootOutcome]:
+                  source: str, say: Progress, *, name: str) -> Iterator[RootOutcome]:
+    prefix = f"terraform/{name}/"
     for snapshot in collection.snapshots:
-        attributed = replace(snapshot, resources=tuple(attribution.apply(r)
-                                                       for r in snapshot.resources))
+        root = snapshot.scope.removeprefix(prefix) if snapshot.scope.startswith(prefix) else None
+        attribute = attribution.for_snapshot(snapshot, "" if root == "." else root)
+        attributed = replace(snapshot, resources=tuple(attribute(r) for r in snapshot.resources))
         try:
             result = rt.store.ingest(attributed, rt.fingerprinter, source=source)
         except StaleSnapshot:
