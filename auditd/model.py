@@ -196,6 +196,9 @@ class Snapshot:
     resources: tuple[Resource, ...]
     complete: bool = True
     errors: tuple[SnapshotError, ...] = ()
+    # Provenance for resources this snapshot removes, chosen by the removed version's
+    # provenance "file" (or "*" for any): e.g. the commit that deleted a declaration.
+    removal_provenance: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.scope:

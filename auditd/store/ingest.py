@@ -12,7 +12,7 @@ import gc
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +104,8 @@ def _ingest(conn: Connection, snapshot: Snapshot, fp: HmacFingerprinter, *,
     current = _current_index(conn, scope_id, prepared)
     plan = plan_snapshot(snapshot, prepared, current, fp, lambda h: _load_blobs(conn, h))
     snapshot_id = _insert_snapshot(conn, snapshot, scope_id, plan, source=source, now_us=now_us)
-    new_versions = _write_plan(conn, plan, _Target(scope_id, snapshot_id, taken_us))
+    target = _Target(scope_id, snapshot_id, taken_us, _removal_provenance(conn, snapshot, plan))
+    new_versions = _write_plan(conn, plan, target)
     conn.execute(update(scopes).where(scopes.c.id == scope_id).values(last_snapshot_at=taken_us))
     return IngestResult(
         scope=snapshot.scope, snapshot_id=snapshot_id, taken_at=snapshot.taken_at,
@@ -221,6 +222,28 @@ class _Target:
     scope_id: int
     snapshot_id: int
     taken_us: int
+    removals: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)  # by version id
+
+
+def _removal_provenance(conn: Connection, snapshot: Snapshot,
+                        plan: DiffPlan) -> dict[int, Mapping[str, Any]]:
+    """Who removed what: ``snapshot.removal_provenance`` looked up by the removed version's file."""
+    chosen = snapshot.removal_provenance
+    removed = [c.current.version_id for c in plan.changes
+               if c.kind is ChangeKind.REMOVED and c.current is not None]
+    if not chosen or not removed:
+        return {}
+    out: dict[int, Mapping[str, Any]] = {}
+    for chunk in _chunks(removed):
+        query = select(versions.c.id, versions.c.provenance).where(versions.c.id.in_(chunk))
+        for row in conn.execute(query):
+            file = orjson.loads(row.provenance).get("file")
+            found = chosen.get(file) if isinstance(file, str) else None
+            if found is None:
+                found = chosen.get("*")
+            if found is not None:
+                out[row.id] = found
+    return out
 
 
 def _write_plan(conn: Connection, plan: DiffPlan, target: _Target) -> int:
@@ -366,6 +389,9 @@ def _subject(c: PlannedChange) -> tuple[ResourceKey, str, str, Mapping[str, Any]
 def _change_row(c: PlannedChange, resource_id: int, after_version: int | None,
                 target: _Target) -> dict[str, Any]:
     key, origin, address, provenance = _subject(c)
+    removal = target.removals.get(c.current.version_id) if c.current is not None else None
+    if c.kind is ChangeKind.REMOVED and removal is not None:
+        provenance = removal
     return {
         "snapshot_id": target.snapshot_id, "scope_id": target.scope_id,
         "resource_id": resource_id, "kind": c.kind.value, "observed_at": target.taken_us,
@@ -379,6 +405,7 @@ def _change_row(c: PlannedChange, resource_id: int, after_version: int | None,
                                 for f in c.fields]).decode(),
         "actor": _text_or_none(provenance.get("actor")),
         "via": _text_or_none(provenance.get("via")),
+        "provenance": orjson.dumps(dict(provenance)).decode() if removal is not None else None,
     }
 
 

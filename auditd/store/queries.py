@@ -96,8 +96,12 @@ def _change(row: Any) -> Change:
         origin=Origin(row.origin), observed_at=from_micros(row.observed_at),
         before_hash=row.before_hash, after_hash=row.after_hash, fields=fields,
         actor=row.actor, via=row.via, address=row.address, id=row.id,
-        provenance=orjson.loads(row.after_provenance) if row.after_provenance else {},
+        provenance=_provenance(row.after_provenance or row.provenance),
     )
+
+
+def _provenance(text: str | None) -> dict[str, Any]:
+    return dict(orjson.loads(text)) if text else {}
 
 
 def _versions_query() -> Select[Any]:

@@ -151,6 +151,7 @@ changes = Table(
     Column("fields", Text, nullable=False, server_default="[]"),
     Column("actor", Text, nullable=True),
     Column("via", String(64), nullable=True),
+    Column("provenance", Text, nullable=True),  # removals only: who removed it
     Index("ix_changes_observed", "observed_at"),
     Index("ix_changes_scope_observed", "scope_id", "observed_at"),
     Index("ix_changes_type_observed", "tf_type", "observed_at"),
