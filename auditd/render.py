@@ -254,6 +254,8 @@ def print_terraform_report(report: TerraformReport) -> None:
                   f"{report.cached_files} from cache, {report.seconds:.2f} s")
     for root in report.roots:
         outcome = root.note if root.result is None else _counts(root.result)
+        if root.result is not None and root.note:
+            outcome += f" ({root.note})"
         console.print(f"  declared {root.scope}: {outcome}")
     for state in report.states:
         console.print(f"  applied  {state.scope}: {_counts(state.result)}")

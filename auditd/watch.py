@@ -98,8 +98,13 @@ class TreeWatcher:
                                         daemon=True)
 
     def start(self) -> None:
-        self._observer.schedule(_Handler(self), str(self.root), recursive=True)
-        self._observer.start()
+        """Start watching; raises OSError (no such folder, inotify limits) with nothing left."""
+        try:
+            self._observer.schedule(_Handler(self), str(self.root), recursive=True)
+            self._observer.start()
+        except BaseException:
+            self._observer.stop()  # ends the inotify threads that did start
+            raise
         self._worker.start()
 
     def stop(self) -> None:
@@ -107,8 +112,10 @@ class TreeWatcher:
             self._stopping = True
             self._wake.notify_all()
         self._observer.stop()
-        self._observer.join(timeout=10)
-        self._worker.join(timeout=60)
+        if self._observer.is_alive():
+            self._observer.join(timeout=10)
+        if self._worker.is_alive():
+            self._worker.join(timeout=60)
 
     def notice(self, path: str, *, folder: bool = False) -> None:
         """Called for every raw event; keeps the relevant ones and restarts the quiet timer."""

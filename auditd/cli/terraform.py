@@ -58,10 +58,18 @@ def _terraform_repositories(rt: Runtime, path: Path | None, name: str | None,
     from auditd.config import TerraformRepository
     from auditd.errors import ConfigError
 
+    configured = rt.settings.terraform.repositories
     if path is not None:
+        # A configured repository keeps its settings (var_files, states, ignore, name):
+        # collecting it without them would store different values in the same scopes.
+        same = [r for r in configured if r.path.resolve() == path.resolve()]
+        if same:
+            repo = same[0]
+            return [repo.model_copy(update={
+                "name": name or repo.name, "states": list(states) or repo.states,
+                "ignore": list(ignore) or repo.ignore})]
         return [TerraformRepository(path=path, name=name or "", states=list(states),
                                     ignore=list(ignore))]
-    configured = rt.settings.terraform.repositories
     if not configured:
         raise ConfigError("no repository given and none configured",
                           hint="pass PATH, or add [[terraform.repositories]] to the config")
@@ -92,16 +100,26 @@ def watch_terraform(obj: Obj, path: Path | None, name: str | None, states: tuple
     import threading
 
     from auditd import render
+    from auditd.errors import ConfigError
     from auditd.watch import watch_repositories
 
     rt = obj.runtime()
     repos = _terraform_repositories(rt, path, name, states, ignore)
+    missing = [str(r.path) for r in repos if not r.path.is_dir()]
+    if missing:
+        raise ConfigError(f"cannot watch {', '.join(missing)}: not a folder",
+                          hint="fix path in [[terraform.repositories]], or pass an existing PATH")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     render.progress_line(f"watching {', '.join(str(r.path) for r in repos)} (Ctrl-C to stop)")
-    watch_repositories(rt, repos, stop, on_report=render.print_terraform_report,
-                       on_error=render.print_error, progress=render.progress_line)
+    try:
+        watch_repositories(rt, repos, stop, on_report=render.print_terraform_report,
+                           on_error=render.print_error, progress=render.progress_line)
+    except OSError as exc:  # only starting a watcher raises: collection errors are reported
+        raise ConfigError(f"cannot watch: {exc}",
+                          hint="on 'inotify watch limit reached', raise the sysctl "
+                               "fs.inotify.max_user_watches") from None
 
 
 @cli.group()

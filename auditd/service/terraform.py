@@ -10,6 +10,8 @@ Order of work for one repository:
    change but whose root's folders did (a ``.tfvars`` value, a module input) takes the
    newest such commit, marked ``attribution: "root"``; a file with uncommitted edits is
    never credited to a commit.  A merge's actor is the author of what it merged.
+   Removals are credited the same way (``Snapshot.removal_provenance``), and a root
+   folder that is gone gets an empty snapshot, so its resources are removed.
 3. tfstate: every configured state (file or ``s3://``, every workspace) becomes one
    snapshot of scope ``tfstate/<location>``; a rise of ``serial`` within a
    ``lineage`` is recorded as a ``terraform-apply`` event in the same transaction.
@@ -102,6 +104,10 @@ def collect_terraform(rt: Runtime, repo: TerraformRepository, *, now: datetime |
     attribution, head, notes = _attribution(rt, repo.path, name, tree)
     roots = tuple(_ingest_roots(rt, collection, attribution, f"terraform:{repo.path}", say,
                                 name=name))
+    listed = not any(s.reason.startswith("cannot list") for s in tree.skipped)
+    if listed and repo.path.is_dir():  # a tree we could not read must not end any root
+        roots += tuple(_end_vanished_roots(rt, collection, taken_at, f"terraform:{repo.path}",
+                                           attribution, name=name))
     if head is not None:
         rt.store.set_cursor(_git_cursor(name), {"head": head})
     states = tuple(_collect_states(rt, repo, taken_at, say))
@@ -128,6 +134,8 @@ def backfill_terraform(rt: Runtime, repo: TerraformRepository, commits: int, *,
             attribution = _Attribution.of_commits([commit], {commit.sha: git.review(commit)})
             roots = tuple(_ingest_roots(rt, collection, attribution, f"git:{commit.sha}", say,
                                         name=name))
+            roots += tuple(_end_vanished_roots(rt, collection, commit.committer.time,
+                                               f"git:{commit.sha}", attribution, name=name))
             reports.append(_report(collection, name=name, path=repo.path, commit=commit.sha,
                                    roots=roots))
     return reports
@@ -205,10 +213,15 @@ class _Attribution:
             return cls(by_path, rank)
         return cls(by_path, rank, clean, clean.folders_clean)
 
-    def for_snapshot(self, snapshot: Snapshot, root: str | None) -> Callable[[Resource], Resource]:
-        """The attribution of one root's resources (``root``: its folder, '' for the top)."""
+    def attribute(self, snapshot: Snapshot, root: str | None) -> Snapshot:
+        """One root's snapshot with its resources attributed, and who removed what.
+
+        ``root``: the root's folder ('' for the top), None when unknown.  Removals are
+        credited by the removed version's file (the commit that deleted the block or
+        the file), else (``"*"``) by the root's folders, as for a value set elsewhere.
+        """
         if not self.by_path:
-            return lambda resource: resource
+            return snapshot
         folders = {str(r.provenance.get("module_folder", "")) for r in snapshot.resources}
         if root is not None:
             folders.add(root)
@@ -216,20 +229,24 @@ class _Attribution:
                       if p.rpartition("/")[0] in folders and self.clean(p)]
         fallback = None
         if candidates and self.folders_clean(folders):  # else the value may be uncommitted
-            fallback = self.by_path[min(candidates, key=self.rank.__getitem__)]
+            fallback = {**self.by_path[min(candidates, key=self.rank.__getitem__)],
+                        "attribution": "root"}
 
         def apply(resource: Resource) -> Resource:
             file = resource.provenance.get("file")
             if not isinstance(file, str) or not self.clean(file):
                 return resource
-            details = self.by_path.get(file)
-            if details is None and fallback is not None:
-                details = {**fallback, "attribution": "root"}
+            details = self.by_path.get(file, fallback)
             if details is None:
                 return resource
             return replace(resource, provenance={**resource.provenance, **details})
 
-        return apply
+        removals: dict[str, Mapping[str, Any]] = {
+            path: details for path, details in self.by_path.items() if self.clean(path)}
+        if fallback is not None:
+            removals["*"] = fallback
+        return replace(snapshot, resources=tuple(apply(r) for r in snapshot.resources),
+                       removal_provenance=removals)
 
 
 def _commit_provenance(commit: CommitInfo, review: Any) -> dict[str, Any]:
@@ -331,9 +348,7 @@ def _ingest_roots(rt: Runtime, collection: DeclaredCollection, attribution: _Att
                   source: str, say: Progress, *, name: str) -> Iterator[RootOutcome]:
     prefix = f"terraform/{name}/"
     for snapshot in collection.snapshots:
-        root = snapshot.scope.removeprefix(prefix) if snapshot.scope.startswith(prefix) else None
-        attribute = attribution.for_snapshot(snapshot, "" if root == "." else root)
-        attributed = replace(snapshot, resources=tuple(attribute(r) for r in snapshot.resources))
+        attributed = attribution.attribute(snapshot, _root_folder(snapshot.scope, prefix))
         try:
             result = rt.store.ingest(attributed, rt.fingerprinter, source=source)
         except StaleSnapshot:
@@ -342,6 +357,43 @@ def _ingest_roots(rt: Runtime, collection: DeclaredCollection, attribution: _Att
         say(f"{snapshot.scope}: {result.added} added, {result.modified} modified, "
             f"{result.removed} removed")
         yield RootOutcome(snapshot.scope, result)
+
+
+def _root_folder(scope: str, prefix: str) -> str | None:
+    """``envs/prod`` of ``terraform/<name>/envs/prod``; '' for the top folder ('.')."""
+    if not scope.startswith(prefix):
+        return None
+    root = scope.removeprefix(prefix)
+    return "" if root == "." else root
+
+
+def _end_vanished_roots(rt: Runtime, collection: DeclaredCollection, taken_at: datetime,
+                        source: str, attribution: _Attribution, *,
+                        name: str) -> Iterator[RootOutcome]:
+    """A root module folder that is gone (deleted, moved, now called as a module) declares
+    nothing any more: its scope gets an empty snapshot, so its resources are removed.
+
+    The roots of the last collection are kept in a cursor, so this costs one read."""
+    prefix = f"terraform/{name}/"
+    present = sorted(s.scope for s in collection.snapshots)
+    cursor = rt.store.cursor(_roots_cursor(name))
+    known = cursor["roots"] if cursor is not None else [
+        info.name for info in rt.store.scopes()
+        if info.name.startswith(prefix) and info.current_resources]
+    for scope in sorted(set(known) - set(present)):
+        try:
+            empty = Snapshot(scope=scope, taken_at=taken_at, resources=())
+            result = rt.store.ingest(attribution.attribute(empty, _root_folder(scope, prefix)),
+                                     rt.fingerprinter, source=source)
+        except StaleSnapshot:
+            continue
+        yield RootOutcome(scope, result, "no longer a root module of the tree")
+    if known != present:
+        rt.store.set_cursor(_roots_cursor(name), {"roots": present})
+
+
+def _roots_cursor(name: str) -> str:
+    return f"terraform-roots/{name}"
 
 
 def _state_cursor(scope: str) -> str:
