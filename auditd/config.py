@@ -20,6 +20,7 @@ from auditd.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "AwsAccount",
     "AwsSettings",
     "CorrelationSettings",
     "Settings",
@@ -70,10 +71,33 @@ class TerraformSettings(BaseModel):
     debounce: float = Field(1.0, ge=0, description="quiet time before a file event is collected")
 
 
+class AwsAccount(BaseModel):
+    """One AWS account to collect, and how to reach it (see docs/aws.md)."""
+
+    id: str = Field("", pattern=r"^(\d{12})?$",
+                    description="the expected account id; names the scope even when unreachable")
+    name: str = Field("", description="a label for output and --account")
+    profile: str | None = Field(None, description="profile to start from; default: [aws].profile")
+    role_arn: str = Field("", description="role assumed in the account (last hop of the chain)")
+    role_chain: list[str] = Field(default_factory=list,
+                                  description="roles assumed, in order, before role_arn")
+    external_id: str = Field("", description="external id passed when assuming role_arn")
+    session_name: str = "driftaudit"
+
+
 class AwsSettings(BaseModel):
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = Field(None, description="custom endpoint (testing only)")
+    accounts: list[AwsAccount] = Field(
+        default_factory=list, description="accounts to collect; default: the credentials' own")
+    regions: list[str] = Field(default_factory=list,
+                               description="regions to collect; default: every enabled region")
+    types: list[str] = Field(default_factory=list,
+                             description="Terraform types to collect; default: every supported")
+    strict: bool = Field(False, description="also collect AWS-managed defaults")
+    max_workers: int = Field(8, ge=1, le=64, description="parallel (account, region, type) reads")
+    max_attempts: int = Field(5, ge=1, le=20, description="attempts per AWS call (adaptive)")
 
 
 class CorrelationSettings(BaseModel):

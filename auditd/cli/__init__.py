@@ -48,6 +48,11 @@ class Obj:
                                     create_schema=create_schema)
         return self._runtime
 
+    def close(self) -> None:
+        """Release the store's connections (``main`` may run in a longer-lived process)."""
+        if self._runtime is not None:
+            self._runtime.close()
+
 
 def parse_time(value: str | None, option: str) -> datetime | None:
     if value is None:
@@ -86,6 +91,7 @@ def cli(ctx: click.Context, config: Path | None, db: str | None) -> None:
                 2 error (bad input, database, config), 3 internal error.
     """
     ctx.obj = Obj(config, db)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.group()
@@ -147,6 +153,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Commands register themselves on import (kept last: they import ``cli`` from here).
-from auditd.cli import core, correlation, terraform  # noqa: E402
+from auditd.cli import aws, core, correlation, terraform  # noqa: E402
 
-__all__ += ["core", "correlation", "terraform"]
+__all__ += ["aws", "core", "correlation", "terraform"]

@@ -94,6 +94,14 @@ _REGISTRY: dict[str, TypeRules] = {
     "aws_s3_bucket": DEFAULT_RULES.extended(
         volatile_fields=frozenset({"bucket_domain_name", "bucket_regional_domain_name"}),
     ),
+    # Sets in the AWS provider's schema: registered here, not by the live collector, so a
+    # process that reads only tfstate hashes them the same way.
+    "aws_route_table": DEFAULT_RULES.extended(
+        set_fields=frozenset({"route", "propagating_vgws"}),
+    ),
+    "aws_dynamodb_table": DEFAULT_RULES.extended(
+        set_fields=frozenset({"attribute", "global_secondary_index", "local_secondary_index"}),
+    ),
     "aws_ecs_service": DEFAULT_RULES.extended(
         volatile_fields=frozenset({"desired_count_actual", "running_count", "pending_count"}),
     ),

@@ -1,0 +1,139 @@
+"""Sessions for the live AWS collector: profiles, assume-role chains, regions, clients.
+
+* :class:`RetryPolicy`: botocore's *adaptive* retry mode (client-side rate limiting
+  plus backoff on throttling) with bounded timeouts, as in
+  :func:`auditd.collectors.aws.s3.make_s3_client`.
+* :class:`AccountTarget`: how to reach one account: a profile, a chain of roles to
+  assume through STS (each hop from the credentials of the previous one; the
+  external id goes with the last hop), a session name.
+* :class:`SessionClients`: a :class:`ClientFactory` over one boto3 session.  boto3
+  sessions are not thread-safe but clients are, so clients are made under a lock
+  and shared by the collector's worker threads.
+* :func:`account_id` (``sts:GetCallerIdentity``) and :func:`enabled_regions`
+  (``ec2:DescribeRegions``: the regions enabled for the account).
+
+Tests inject any :class:`ClientFactory` (e.g. one that fails for one service in one
+region) instead of monkeypatching boto3.  Read-only: nothing here creates, changes
+or deletes anything in AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = [
+    "DEFAULT_HOME_REGION",
+    "AccountTarget",
+    "ClientFactory",
+    "RetryPolicy",
+    "SessionClients",
+    "account_id",
+    "enabled_regions",
+    "open_account",
+]
+
+DEFAULT_HOME_REGION = "us-east-1"
+_ENABLED = frozenset({"opt-in-not-required", "opted-in"})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """botocore retry mode and limits; ``max_attempts`` counts the first attempt too."""
+
+    mode: str = "adaptive"
+    max_attempts: int = 5
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTarget:
+    """One account to collect, and how to reach it.
+
+    ``account_id`` (optional) is what the account is expected to be: it names the
+    scope even when the account cannot be reached.  Without ``role_arns`` the
+    profile's (or the environment's) credentials are used as they are.
+    """
+
+    account_id: str = ""
+    name: str = ""
+    profile: str | None = None
+    role_arns: tuple[str, ...] = ()
+    external_id: str = ""
+    session_name: str = "driftaudit"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.account_id or self.profile or "default credentials"
+
+
+class ClientFactory(Protocol):
+    """Makes (thread-safe) boto3 clients for one account."""
+
+    def client(self, service: str, region: str) -> Any: ...
+
+
+class SessionClients:
+    """Clients of one boto3 session, cached by (service, region), made under a lock."""
+
+    def __init__(self, session: Any, *, endpoint_url: str | None = None,
+                 retry: RetryPolicy = RetryPolicy()) -> None:
+        from botocore.config import Config
+
+        self._session = session
+        self._endpoint_url = endpoint_url
+        self._config = Config(
+            retries={"mode": retry.mode, "total_max_attempts": retry.max_attempts},
+            connect_timeout=retry.connect_timeout, read_timeout=retry.read_timeout,
+            user_agent_extra="driftaudit", max_pool_connections=32)
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def client(self, service: str, region: str) -> Any:
+        with self._lock:
+            made = self._clients.get((service, region))
+            if made is None:
+                made = self._session.client(service, region_name=region,
+                                            endpoint_url=self._endpoint_url, config=self._config)
+                self._clients[(service, region)] = made
+            return made
+
+
+def open_account(target: AccountTarget, *, endpoint_url: str | None = None,
+                 home_region: str = DEFAULT_HOME_REGION,
+                 retry: RetryPolicy = RetryPolicy()) -> SessionClients:
+    """Clients for ``target``: its profile, then each role of its chain assumed in turn.
+
+    Raises botocore errors (access denied, bad credentials); the caller records them.
+    """
+    import boto3
+
+    session = boto3.session.Session(profile_name=target.profile, region_name=home_region)
+    for hop, role_arn in enumerate(target.role_arns, 1):
+        last = hop == len(target.role_arns)
+        clients = SessionClients(session, endpoint_url=endpoint_url, retry=retry)
+        request: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": target.session_name}
+        if last and target.external_id:
+            request["ExternalId"] = target.external_id
+        credentials = clients.client("sts", home_region).assume_role(**request)["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"], region_name=home_region)
+    return SessionClients(session, endpoint_url=endpoint_url, retry=retry)
+
+
+def account_id(clients: ClientFactory, home_region: str = DEFAULT_HOME_REGION) -> str:
+    """The account the clients' credentials belong to."""
+    return str(clients.client("sts", home_region).get_caller_identity()["Account"])
+
+
+def enabled_regions(clients: ClientFactory, home_region: str = DEFAULT_HOME_REGION) -> list[str]:
+    """The regions enabled for the account (opt-in regions only once opted in), sorted."""
+    answer = clients.client("ec2", home_region).describe_regions(
+        AllRegions=False,
+        Filters=[{"Name": "opt-in-status", "Values": sorted(_ENABLED)}])
+    return sorted(str(r["RegionName"]) for r in answer.get("Regions", ())
+                  if r.get("OptInStatus", "opt-in-not-required") in _ENABLED)
