@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 from click.testing import CliRunner
-from moto.server import ThreadedMotoServer
 
 from auditd.cli import cli
+from tests.moto_support import moto_server
 
 OWN, OTHER = "123456789012", "210987654321"
 WEST, NORTH = "eu-west-1", "eu-north-1"
@@ -27,24 +27,8 @@ TYPES = ["aws_vpc", "aws_security_group", "aws_sqs_queue", "aws_iam_role", "aws_
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", WEST)
-        env.setenv("AWS_CONFIG_FILE", "/nonexistent/driftaudit-test")
-        env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/driftaudit-test")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        env.setenv("NO_PROXY", "127.0.0.1,localhost")
-        env.setenv("no_proxy", "127.0.0.1,localhost")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    with moto_server(WEST) as endpoint:
+        yield endpoint
 
 
 def _session(endpoint: str, role: str | None = None) -> Any:

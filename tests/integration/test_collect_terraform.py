@@ -22,7 +22,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from auditd.cli import main
 from auditd.config import Settings, TerraformRepository
@@ -30,6 +29,7 @@ from auditd.model import ChangeKind, Origin
 from auditd.service import Runtime
 from auditd.service.terraform import TerraformReport, backfill_terraform, collect_terraform
 from auditd.store import ChangeFilter
+from tests.moto_support import moto_server
 
 PEOPLE = {
     "alice": ("Alice Ops", "alice@example.com"), "bob": ("Bob Review", "bob@example.com"),
@@ -527,16 +527,8 @@ KEY = "network/terraform.tfstate"
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("NO_PROXY", "127.0.0.1,localhost")
-        env.setenv("no_proxy", "127.0.0.1,localhost")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from auditd.collectors.aws.s3 import S3Reader, make_s3_client
 from auditd.collectors.terraform.state import (
@@ -26,6 +25,7 @@ from auditd.collectors.terraform.state import (
     collect_states,
     read_s3_states,
 )
+from tests.moto_support import moto_server
 
 BUCKET = "tf-state"
 KEY = "network/terraform.tfstate"
@@ -35,22 +35,8 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        env.setenv("NO_PROXY", "127.0.0.1,localhost")  # a CI proxy must not see these calls
-        env.setenv("no_proxy", "127.0.0.1,localhost")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def moto_api(endpoint: str, path: str, body: bytes = b"") -> None:
