@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "normalize": 1, "rules": 1,
     "diff": 2,
     "collectors": 3, "store": 3, "export": 3, "correlate": 3, "keys": 3, "config": 3,
-    "auditlog": 3, "servicemodel": 3, "telemetry": 3,
+    "auditlog": 3, "servicemodel": 3, "telemetry": 3, "rulefiles": 3,
     "service": 4, "render": 4, "demo": 4,
     "cli": 5, "api": 5, "daemon": 5, "watch": 5, "__main__": 5,
 }
