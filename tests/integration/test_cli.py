@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from auditd.cli import main
 from auditd.service import demo_snapshot_paths
 from auditd.store import Store
+from tests.cli_support import run
 
 DEMO_1, DEMO_2 = (str(p) for p in demo_snapshot_paths())
 SG_WEB = "aws/aws_security_group/123456789012/eu-west-1/sg-0web"
@@ -31,14 +31,6 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("DRIFTAUDIT_DB", raising=False)
     monkeypatch.delenv("DRIFTAUDIT_STORE__URL", raising=False)
     return state
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def table_counts(db: Path) -> dict[str, int]:

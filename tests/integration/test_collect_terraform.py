@@ -23,12 +23,12 @@ from typing import Any
 import boto3
 import pytest
 
-from auditd.cli import main
 from auditd.config import Settings, TerraformRepository
 from auditd.model import ChangeKind, Origin
 from auditd.service import Runtime
 from auditd.service.terraform import TerraformReport, backfill_terraform, collect_terraform
 from auditd.store import ChangeFilter
+from tests.cli_support import run
 from tests.moto_support import moto_server
 
 PEOPLE = {
@@ -334,14 +334,6 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("DRIFTAUDIT_CONFIG", "DRIFTAUDIT_DB", "DRIFTAUDIT_STORE__URL"):
         monkeypatch.delenv(name, raising=False)
     return state
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:

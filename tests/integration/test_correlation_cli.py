@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import DEMO_1, DEMO_2, run
+from tests.cli_support import run
+from tests.integration.test_cli import DEMO_1, DEMO_2
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "correlation" / "cases"
 CASE = CASES / "checkout-payments-deploy"

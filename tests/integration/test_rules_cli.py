@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import run
+from tests.cli_support import run
 
 SHIPPED = Path(__file__).resolve().parents[2] / "rules"
 
