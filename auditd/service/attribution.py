@@ -129,7 +129,7 @@ def git_cursor(name: str) -> str:
 
 
 def attribution_since_last(rt: Runtime, path: Path, name: str,
-                 tree: WorkingTree) -> tuple[Attribution, str | None, tuple[str, ...]]:
+                           tree: WorkingTree) -> tuple[Attribution, str | None, tuple[str, ...]]:
     """Commits since the last collection, newest first; no git repository means no attribution."""
     try:
         with GitRepository(path) as git:
