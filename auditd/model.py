@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "DEPENDENCY_TYPES",
     "UNKNOWN_KEY",
     "Change",
     "ChangeEvent",
@@ -41,6 +42,9 @@ __all__ = [
 ]
 
 UNKNOWN_KEY = "$unknown"
+# Terraform dependency pins (.terraform.lock.hcl providers, module version constraints):
+# their changes are third-party updates, of category "dependency".
+DEPENDENCY_TYPES = frozenset({"terraform_provider_lock", "terraform_module"})
 KEY_SEPARATOR = "/"
 KEY_PARTS = 5
 
@@ -255,6 +259,11 @@ class Change:
     address: str = ""
     id: int | None = None  # store id, once stored
     provenance: Mapping[str, Any] = field(default_factory=dict)  # of the new version
+
+    @property
+    def category(self) -> str:
+        """``dependency`` for provider lock and module version pins, else ``resource``."""
+        return "dependency" if self.key.tf_type in DEPENDENCY_TYPES else "resource"
 
     def touches(self, pattern: str) -> bool:
         """Glob match on the key's text or on the Terraform address."""

@@ -58,7 +58,8 @@ def _ts(moment: datetime | None) -> str | None:
 
 def change_dict(c: Change) -> dict[str, Any]:
     return {
-        "id": c.id, "kind": c.kind.value, "key": str(c.key), "provider": c.key.provider,
+        "id": c.id, "kind": c.kind.value, "category": c.category, "key": str(c.key),
+        "provider": c.key.provider,
         "type": c.key.tf_type, "resource_id": c.key.id, "account": c.key.account,
         "region": c.key.region, "address": c.address or None, "scope": c.scope,
         "origin": c.origin.value, "observed_at": _ts(c.observed_at), "actor": c.actor,

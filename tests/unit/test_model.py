@@ -190,3 +190,22 @@ def test_change_touches_key_text_or_address() -> None:
                              origin=Origin.LIVE, observed_at=at(1), before_hash=None,
                              after_hash="b")
     assert not without_address.touches("module.*")
+
+
+def test_dependency_pins_are_changes_of_category_dependency() -> None:
+    from datetime import UTC, datetime
+
+    from auditd.collectors.terraform.locks import LOCK_TYPE, MODULE_TYPE
+    from auditd.model import DEPENDENCY_TYPES, Change, ChangeKind, Origin, ResourceKey
+
+    assert {LOCK_TYPE, MODULE_TYPE} == DEPENDENCY_TYPES
+
+    def change(tf_type: str, rid: str) -> Change:
+        return Change(key=ResourceKey("terraform", tf_type, rid), kind=ChangeKind.MODIFIED,
+                      scope="terraform/infra/.", origin=Origin.DECLARED,
+                      observed_at=datetime(2026, 11, 26, tzinfo=UTC), before_hash="a",
+                      after_hash="b")
+
+    assert change(LOCK_TYPE, "registry.terraform.io/hashicorp/aws").category == "dependency"
+    assert change(MODULE_TYPE, "module.vpc").category == "dependency"
+    assert change("aws_vpc", "aws_vpc.main").category == "resource"
