@@ -25,7 +25,6 @@ __all__ = ["LOCK_TYPE", "MODULE_TYPE", "PIN_PROVIDER", "lock_resources", "module
 PIN_PROVIDER = "terraform"
 LOCK_TYPE = "terraform_provider_lock"
 MODULE_TYPE = "terraform_module"
-assert {LOCK_TYPE, MODULE_TYPE} == DEPENDENCY_TYPES
 
 
 def lock_resources(path: str, doc: Mapping[str, Any], reporter: Reporter) -> list[Resource]:
