@@ -36,13 +36,15 @@ from auditd.store.migrate import ensure_schema, head_revision, upgrade
 from auditd.store.queries import (
     ChangeFilter,
     ScopeInfo,
+    SnapshotInfo,
+    latest_snapshot,
     list_changes,
     list_scopes,
     resource_history,
     scope_state,
 )
 
-__all__ = ["ChangeFilter", "IngestExtras", "IngestResult", "ScopeInfo", "Store"]
+__all__ = ["ChangeFilter", "IngestExtras", "IngestResult", "ScopeInfo", "SnapshotInfo", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,11 @@ class Store:
     def scopes(self) -> list[ScopeInfo]:
         with translate_errors(self.url), self.engine.connect() as conn:
             return list_scopes(conn)
+
+    def latest_snapshot(self, scope: str) -> SnapshotInfo | None:
+        """The newest snapshot of ``scope`` with its completeness and errors, or None."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return latest_snapshot(conn, scope)
 
     def check(self, *, verify_blobs: bool = True) -> list[str]:
         with translate_errors(self.url), self.engine.connect() as conn:

@@ -13,12 +13,22 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
-from auditd.model import Change, ChangeKind, FieldChange, Origin, ResourceKey, ResourceVersion
+from auditd.model import (
+    Change,
+    ChangeKind,
+    FieldChange,
+    Origin,
+    ResourceKey,
+    ResourceVersion,
+    ScopeSelector,
+    SnapshotError,
+)
 from auditd.store.schema import blobs, changes, resources, scopes, snapshots, versions
 from auditd.timeutil import from_micros, to_micros
 
-__all__ = ["ChangeFilter", "ScopeInfo", "glob_to_like", "glob_to_sqlite_glob", "list_changes",
-           "list_scopes", "resource_history", "scope_state"]
+__all__ = ["ChangeFilter", "ScopeInfo", "SnapshotInfo", "glob_to_like", "glob_to_sqlite_glob",
+           "latest_snapshot", "list_changes", "list_scopes", "parse_selector",
+           "resource_history", "scope_state"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,16 @@ class ScopeInfo:
     snapshots: int
     current_resources: int
     last_complete: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """The latest snapshot of a scope: when, whether complete, and what failed."""
+
+    scope: str
+    taken_at: datetime
+    complete: bool
+    errors: tuple[SnapshotError, ...] = ()
 
 
 def glob_to_like(pattern: str) -> str:
@@ -172,3 +192,43 @@ def list_scopes(conn: Connection) -> list[ScopeInfo]:
 def _count(conn: Connection, table: Any, *conditions: Any) -> int:
     query = select(func.count()).select_from(table).where(*conditions)
     return int(conn.execute(query).scalar_one())
+
+
+def latest_snapshot(conn: Connection, scope: str) -> SnapshotInfo | None:
+    """The newest snapshot of ``scope`` (by ``taken_at``), or None when there is none."""
+    row = conn.execute(
+        select(snapshots.c.taken_at, snapshots.c.complete, snapshots.c.errors)
+        .join(scopes, snapshots.c.scope_id == scopes.c.id).where(scopes.c.name == scope)
+        .order_by(snapshots.c.taken_at.desc(), snapshots.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return SnapshotInfo(scope=scope, taken_at=from_micros(row.taken_at),
+                        complete=bool(row.complete), errors=_snapshot_errors(row.errors))
+
+
+def _snapshot_errors(text: str | None) -> tuple[SnapshotError, ...]:
+    items = orjson.loads(text) if text else []
+    return tuple(SnapshotError(message=str(e.get("message", "")),
+                               selector=parse_selector(e.get("selector")),
+                               kind=str(e.get("kind") or "error"))
+                 for e in items if isinstance(e, dict))
+
+
+_SELECTOR_FIELDS = {"account": "account", "region": "region", "type": "tf_type"}
+
+
+def parse_selector(text: object) -> ScopeSelector | None:
+    """A stored selector (``str(ScopeSelector)``: ``account=..,region=..,type=..``) back.
+
+    ``None``, ``"whole scope"`` and anything unreadable give None: the error may touch
+    anything in the scope, the safe reading (it never lets a resource look gone).
+    """
+    if not isinstance(text, str) or not text or text == "whole scope":
+        return None
+    values: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or name not in _SELECTOR_FIELDS or not value:
+            return None
+        values[_SELECTOR_FIELDS[name]] = value
+    return ScopeSelector(**values)

@@ -1,0 +1,186 @@
+"""Drift of the estate as the store holds it now: live vs applied vs declared, rated by rules.
+
+What is read from the store (current versions of every scope):
+
+* **live**: every resource of origin ``live``; each scope holding live resources, or named
+  ``aws/<account>``, is a live scope whose *latest snapshot* (complete, errors) says what it
+  is authoritative about (:class:`~auditd.diff.drift_inputs.LiveCoverage`): its account (from
+  ``aws/<account>``, else the accounts of its resources), every region, and the types the AWS
+  collector reads plus the types the scope holds.  No other key can ever be ``missing``.
+* **stacks**: every ``tfstate/...`` scope is the applied side of one stack (named by the
+  scope).  Its declared side is the ``terraform/<name>/<root>`` scope of the configured
+  repository that lists that state in ``states`` — only when that repository has exactly one
+  root scope in the store; otherwise the stack has no declared side (no ``unapplied``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from auditd.config import TerraformRepository
+from auditd.diff.drift import compute_drift
+from auditd.diff.drift_coverage import Coverage
+from auditd.diff.drift_eval import RatedDrift, evaluate_drift
+from auditd.diff.drift_inputs import DriftInput, LiveCoverage, Stack, live_authority
+from auditd.errors import QueryError
+from auditd.model import Origin, Resource, ResourceVersion, Snapshot
+from auditd.rulefiles import DEFAULT_RULE_DIRS, load_rules
+from auditd.rules.fieldtypes import SEVERITY_ORDER, Severity
+from auditd.service import Runtime, now_utc
+from auditd.service.terraform import repository_name
+
+__all__ = ["STATUSES", "DriftFilter", "DriftOutcome", "current_drift", "to_resource"]
+
+STATUSES = ("open",)  # the lifecycle (acknowledged, accepted, resolved) is not stored yet
+_AWS_SCOPE = re.compile(r"aws/(\d{12})\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class DriftFilter:
+    account: str | None = None
+    tf_type: str | None = None
+    min_severity: str | None = None
+    status: str | None = None
+
+    def keeps(self, rated: RatedDrift) -> bool:
+        finding = rated.finding
+        if self.account is not None and finding.key.account != self.account:
+            return False
+        if self.tf_type is not None and finding.key.tf_type != self.tf_type:
+            return False
+        if self.status is not None and finding.status != self.status:
+            return False
+        if self.min_severity is None:
+            return True
+        return SEVERITY_ORDER[Severity(finding.severity)] >= \
+            SEVERITY_ORDER[Severity(self.min_severity)]
+
+
+@dataclass(frozen=True, slots=True)
+class DriftOutcome:
+    """Findings kept by the filter: unsuppressed first (most severe first), then suppressed."""
+
+    findings: tuple[RatedDrift, ...]
+    suppressed: int
+    coverage: Coverage
+    observed_at: datetime
+
+    @property
+    def active(self) -> tuple[RatedDrift, ...]:
+        return tuple(r for r in self.findings if not r.verdict.suppressed)
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.active
+
+
+def to_resource(v: ResourceVersion) -> Resource:
+    """A stored (already normalised) version as the drift engine's resource."""
+    return Resource(key=v.key, attrs=v.attrs, origin=v.origin, address=v.address,
+                    provenance=v.provenance, content_hash=v.content_hash)
+
+
+def current_drift(rt: Runtime, *, now: datetime | None = None,
+                  rule_dirs: Sequence[Path] | None = None,
+                  flt: DriftFilter | None = None) -> DriftOutcome:
+    """Drift of everything currently stored, rated by the rule packs of ``rule_dirs``."""
+    flt = flt or DriftFilter()
+    _check_filter(flt)
+    moment = now or now_utc()
+    ruleset = load_rules(rule_dirs or DEFAULT_RULE_DIRS)
+    states = {s.name: [to_resource(v) for v in rt.store.scope_state(s.name)]
+              for s in rt.store.scopes()}
+    live = [r for rs in states.values() for r in rs if r.origin is Origin.LIVE]
+    inp = DriftInput(live=live, stacks=_stacks(rt, states), observed_at=moment,
+                     live_authoritative=live_authority(_coverages(rt, states)))
+    report = compute_drift(inp)
+    rated = [r for r in evaluate_drift(report.drifts, ruleset, moment) if flt.keeps(r)]
+    rated.sort(key=_order)
+    return DriftOutcome(tuple(rated), sum(1 for r in rated if r.verdict.suppressed),
+                        report.coverage, moment)
+
+
+def _check_filter(flt: DriftFilter) -> None:
+    if flt.status is not None and flt.status not in STATUSES:
+        raise QueryError(f"--status {flt.status}: only {', '.join(STATUSES)} exists so far")
+    if flt.min_severity is not None and flt.min_severity not in {s.value for s in Severity}:
+        raise QueryError(f"--severity {flt.min_severity}: not a severity")
+
+
+def _order(r: RatedDrift) -> tuple[bool, int, str, str, str]:
+    f = r.finding
+    return (r.verdict.suppressed, -SEVERITY_ORDER[Severity(f.severity)], f.kind.value,
+            f.address, str(f.key))
+
+
+def _stacks(rt: Runtime, states: dict[str, list[Resource]]) -> list[Stack]:
+    stacks = []
+    for scope in sorted(s for s in states if s.startswith("tfstate/")):
+        applied = [r for r in states[scope] if r.origin is Origin.STATE]
+        declared_scope = _declared_scope(rt.settings.terraform.repositories, scope, states)
+        declared = None if declared_scope is None else \
+            [r for r in states[declared_scope] if r.origin is Origin.DECLARED]
+        stacks.append(Stack(scope, applied=applied, declared=declared,
+                            applied_complete=_complete(rt, scope),
+                            declared_complete=declared_scope is None or
+                            _complete(rt, declared_scope)))
+    return stacks
+
+
+def _complete(rt: Runtime, scope: str) -> bool:
+    info = rt.store.latest_snapshot(scope)
+    return info is None or info.complete
+
+
+def _declared_scope(repos: Iterable[TerraformRepository], state_scope: str,
+                    states: dict[str, list[Resource]]) -> str | None:
+    """The root scope of the repository listing ``state_scope``; None unless it has exactly one."""
+    for repo in repos:
+        if any(_names_state(location, state_scope) for location in repo.states):
+            prefix = f"terraform/{repository_name(repo)}/"
+            roots = [s for s in states if s.startswith(prefix)]
+            return roots[0] if len(roots) == 1 else None
+    return None
+
+
+def _names_state(location: str, state_scope: str) -> bool:
+    """Whether a configured state location produces ``state_scope`` (any workspace)."""
+    where = state_scope.removeprefix("tfstate/").split("#", 1)[0]
+    if location.startswith("s3://"):
+        return where.rstrip("/") == location.rstrip("/")
+    return where in (location, str(Path(location).absolute()))
+
+
+def _coverages(rt: Runtime, states: dict[str, list[Resource]]) -> list[LiveCoverage]:
+    collected = _collected_types(rt)
+    out = []
+    for scope, resources in sorted(states.items()):
+        live = [r for r in resources if r.origin is Origin.LIVE]
+        match = _AWS_SCOPE.match(scope)
+        if not live and match is None:
+            continue
+        info = rt.store.latest_snapshot(scope)
+        if info is None:
+            continue
+        accounts = {match.group(1)} if match else {r.key.account for r in live}
+        if not accounts or "" in accounts:
+            continue  # a live scope without accounts cannot say what is gone
+        snapshot = Snapshot(scope=scope, taken_at=info.taken_at, resources=(),
+                            complete=info.complete, errors=info.errors)
+        out.append(LiveCoverage(snapshot, accounts=frozenset(accounts),
+                                types=frozenset(collected | {r.key.tf_type for r in live})))
+    return out
+
+
+def _collected_types(rt: Runtime) -> set[str]:
+    """The types a complete AWS collection reads (configured, else every supported one)."""
+    if rt.settings.aws.types:
+        return set(rt.settings.aws.types)
+    import auditd.service.aws  # noqa: F401  (registers every collector type)
+    from auditd.collectors.aws._base import registered_types
+
+    return set(registered_types())
