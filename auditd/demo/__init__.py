@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from auditd.config import Settings
+from auditd.config import Settings, TerraformSettings
 from auditd.render import console, print_changes, print_import_outcome
 from auditd.service import Runtime, demo_snapshot_paths, import_snapshots, list_changes
 from auditd.store import ChangeFilter
@@ -30,7 +30,8 @@ def run_demo(directory: Path) -> None:
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     db_path = directory.absolute() / "driftaudit.db"
-    settings = Settings(state_dir=directory.absolute())
+    settings = Settings(state_dir=directory.absolute(), terraform=TerraformSettings(
+        default_account="123456789012", default_region="eu-west-1"))
     rt = Runtime(settings, db_url=f"sqlite:///{db_path}")
     try:
         console.print(f"[bold]driftaudit demo[/]: fresh SQLite store at {db_path}\n")
@@ -52,6 +53,7 @@ def run_demo(directory: Path) -> None:
         f"\n         driftaudit --db sqlite:///{db_path} state aws/123456789012 "
         "--at 2026-11-25T12:00:00Z"
         f"\n         driftaudit --db sqlite:///{db_path} iac show aws_security_group.web"
+        f"\n         driftaudit --db sqlite:///{db_path} drift"
     )
 
 
