@@ -71,3 +71,13 @@ def store(store_url: str) -> Iterator[Store]:
 @pytest.fixture
 def fingerprinter() -> HmacFingerprinter:
     return HmacFingerprinter(b"k" * 32)
+
+
+@pytest.fixture
+def cli_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI's state (key, default store) inside tmp_path; no outside config or database."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(state))
+    for name in ("DRIFTAUDIT_CONFIG", "DRIFTAUDIT_DB", "DRIFTAUDIT_STORE__URL"):
+        monkeypatch.delenv(name, raising=False)
+    return state

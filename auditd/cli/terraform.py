@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -12,19 +13,30 @@ from auditd.cli import Obj, cli, json_out, parse_time
 if TYPE_CHECKING:
     from auditd.service import Runtime
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 @cli.group()
 def collect() -> None:
     """Collect sources now (the daemon does this on a schedule)."""
 
 
+def _repository_options(command: F) -> F:
+    """PATH, --name, --state and --ignore: one repository given on the command line."""
+    for decorate in reversed((
+        click.argument("path", required=False,
+                       type=click.Path(path_type=Path, exists=True, file_okay=False)),
+        click.option("--name", help="repository name used in scopes [default: the folder's name]"),
+        click.option("--state", "states", multiple=True, metavar="FILE|s3://BUCKET/KEY",
+                     help="a state this repository applies to (repeatable; S3: every workspace)"),
+        click.option("--ignore", multiple=True, metavar="GLOB", help="paths to skip (repeatable)"),
+    )):
+        command = decorate(command)
+    return command
+
+
 @collect.command("terraform")
-@click.argument("path", required=False,
-                type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--name", help="repository name used in scopes [default: the folder's name]")
-@click.option("--state", "states", multiple=True, metavar="FILE|s3://BUCKET/KEY",
-              help="a state this repository applies to (repeatable; S3: every workspace)")
-@click.option("--ignore", multiple=True, metavar="GLOB", help="paths to skip (repeatable)")
+@_repository_options
 @click.option("--backfill", type=click.IntRange(min=1), metavar="N",
               help="also rebuild the declared configuration at each of the last N commits")
 @click.option("--json", "as_json", is_flag=True, help="print JSON (a list of reports)")
@@ -82,12 +94,7 @@ def watch() -> None:
 
 
 @watch.command("terraform")
-@click.argument("path", required=False,
-                type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--name", help="repository name used in scopes [default: the folder's name]")
-@click.option("--state", "states", multiple=True, metavar="FILE|s3://BUCKET/KEY",
-              help="a state this repository applies to (repeatable)")
-@click.option("--ignore", multiple=True, metavar="GLOB", help="paths to skip (repeatable)")
+@_repository_options
 @click.pass_obj
 def watch_terraform(obj: Obj, path: Path | None, name: str | None, states: tuple[str, ...],
                     ignore: tuple[str, ...]) -> None:

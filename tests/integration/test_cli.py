@@ -23,14 +23,9 @@ SG_WEB = "aws/aws_security_group/123456789012/eu-west-1/sg-0web"
 
 
 @pytest.fixture(autouse=True)
-def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_state(cli_state: Path) -> Path:
     """Keep every test's default store, key and config inside tmp_path."""
-    state = tmp_path / "state"
-    monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(state))
-    monkeypatch.delenv("DRIFTAUDIT_CONFIG", raising=False)
-    monkeypatch.delenv("DRIFTAUDIT_DB", raising=False)
-    monkeypatch.delenv("DRIFTAUDIT_STORE__URL", raising=False)
-    return state
+    return cli_state
 
 
 def table_counts(db: Path) -> dict[str, int]:

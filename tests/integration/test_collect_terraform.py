@@ -327,13 +327,9 @@ def test_removed_resource_names_the_commit_that_removed_it(tmp_path: Path) -> No
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cli_env(cli_state: Path) -> Path:
     """The CLI's state (key, default store) inside tmp_path; no outside config."""
-    state = tmp_path / "state"
-    monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(state))
-    for name in ("DRIFTAUDIT_CONFIG", "DRIFTAUDIT_DB", "DRIFTAUDIT_STORE__URL"):
-        monkeypatch.delenv(name, raising=False)
-    return state
+    return cli_state
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:

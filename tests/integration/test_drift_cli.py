@@ -21,13 +21,8 @@ T1, T2 = "2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z"
 
 
 @pytest.fixture(autouse=True)
-def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "state"
-    monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(state))
-    monkeypatch.delenv("DRIFTAUDIT_CONFIG", raising=False)
-    monkeypatch.delenv("DRIFTAUDIT_DB", raising=False)
-    monkeypatch.delenv("DRIFTAUDIT_STORE__URL", raising=False)
-    return state
+def isolated_state(cli_state: Path) -> Path:
+    return cli_state
 
 
 def ingress(cidr: str, port: int = 22) -> dict[str, Any]:
