@@ -1,5 +1,5 @@
 # driftaudit — the two quick-start commands and a few helpers.
-#   make demo   create .venv, install, run `driftaudit demo`
+#   make demo   create .venv, install (with moto for the simulated AWS), run `driftaudit demo`
 #   make test   create .venv, install with test extras, run lint + the whole suite
 #               (SQLite and PostgreSQL; PostgreSQL at $DRIFTAUDIT_TEST_PG,
 #               default postgresql://postgres@127.0.0.1:5432/test)
@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
 	@touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml

@@ -10,6 +10,9 @@ fingerprints, a role's session length raised, a bucket gone, a new instance).
 Part 2 (:mod:`auditd.demo.terraform`, needs ``git``) replays a bundled Terraform
 repository as real git history and shows each declared change with its commit,
 author and review state, and a Terraform apply recorded from the state's serial.
+
+Part 3 (:mod:`auditd.demo.aws`, needs moto) collects an in-process simulated AWS
+account where two console changes happened, and shows the drift.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from auditd.config import Settings, TerraformSettings
+from auditd.config import AwsSettings, Settings, TerraformSettings
 from auditd.render import console, print_changes, print_import_outcome
 from auditd.service import Runtime, demo_snapshot_paths, import_snapshots, list_changes
 from auditd.store import ChangeFilter
@@ -30,40 +33,56 @@ def run_demo(directory: Path) -> None:
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     db_path = directory.absolute() / "driftaudit.db"
-    settings = Settings(state_dir=directory.absolute(), terraform=TerraformSettings(
-        default_account="123456789012", default_region="eu-west-1"))
+    settings = Settings(
+        state_dir=directory.absolute(),
+        terraform=TerraformSettings(default_account="123456789012", default_region="eu-west-1"),
+        aws=AwsSettings(region="eu-west-1", regions=["eu-west-1"]))
     rt = Runtime(settings, db_url=f"sqlite:///{db_path}")
     try:
         console.print(f"[bold]driftaudit demo[/]: fresh SQLite store at {db_path}\n")
         paths = [str(p) for p in demo_snapshot_paths()]
-        console.rule("Part 1: two snapshots of an AWS account")
+        console.rule("Part 1: two snapshots of an AWS account (imported JSON)")
         outcomes = import_snapshots(rt, paths, on_done=print_import_outcome)
         console.print()
         print_changes(list_changes(rt, ChangeFilter(since=outcomes[-1].result.taken_at)))
         console.print(
             "\nNoise the normaliser removed: key order, a re-indented bucket policy, a "
             "reshuffled ingress list, an empty egress list, volatile status/public_ip fields.")
-        _terraform_part(rt, directory.absolute())
+        if _terraform_part(rt, directory.absolute()):
+            _aws_part(rt)
     finally:
         rt.close()
     console.print(
         f"\nExplore: driftaudit --db sqlite:///{db_path} changes --json"
         f"\n         driftaudit --db sqlite:///{db_path} history "
-        "aws/aws_security_group/123456789012/eu-west-1/sg-0web"
-        f"\n         driftaudit --db sqlite:///{db_path} state aws/123456789012 "
+        "aws/aws_security_group/111122223333/eu-west-1/sg-0web"
+        f"\n         driftaudit --db sqlite:///{db_path} state aws/111122223333 "
         "--at 2026-11-25T12:00:00Z"
         f"\n         driftaudit --db sqlite:///{db_path} iac show aws_security_group.web"
-        f"\n         driftaudit --db sqlite:///{db_path} drift"
+        f"\n         driftaudit --db sqlite:///{db_path} drift --account 123456789012"
     )
 
 
-def _terraform_part(rt: Runtime, directory: Path) -> None:
+def _terraform_part(rt: Runtime, directory: Path) -> bool:
     from auditd.demo.terraform import git_available, run_terraform_demo
 
     console.print()
     console.rule("Part 2: a Terraform repository, its git history and its state")
     if not git_available():
         console.print("[yellow]git is not installed: skipping the Terraform part[/]")
-        return
+        return False
     run_terraform_demo(rt, directory)
+    return True
+
+
+def _aws_part(rt: Runtime) -> None:
+    from auditd.demo.aws import moto_available, run_aws_demo
+
+    console.print()
+    console.rule("Part 3: the live account (moto, in process) and its drift")
+    if not moto_available():
+        console.print("[yellow]moto is not installed (pip install 'driftaudit[demo]'): "
+                      "skipping the live part[/]")
+        return
+    run_aws_demo(rt)
 

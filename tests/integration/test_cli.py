@@ -19,7 +19,7 @@ from auditd.store import Store
 from tests.cli_support import run
 
 DEMO_1, DEMO_2 = (str(p) for p in demo_snapshot_paths())
-SG_WEB = "aws/aws_security_group/123456789012/eu-west-1/sg-0web"
+SG_WEB = "aws/aws_security_group/111122223333/eu-west-1/sg-0web"
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +54,11 @@ def test_demo_shows_real_changes_and_hides_noise(capsys: pytest.CaptureFixture[s
     assert "EMERGENCY (payment queue backlog, INC-4711)" in terraform_part
     assert "self-approved" in terraform_part and "version: 5.30.0 → 5.31.0" in terraform_part
     assert "serial 7 → 8, 1 resource(s) changed" in terraform_part
+    # Part 3: the live account (moto in process) drifted from the applied state.
+    live_part = out.split("Part 3")[1]
+    assert "missing   aws_security_group.web" in live_part
+    assert "unmanaged aws/aws_s3_bucket/123456789012/eu-west-1/acme-prod-scratch" in live_part
+    assert "acme-prod-assets" not in live_part.split("driftaudit drift")[1].split("Explore")[0]
     # The clear passwords never reach the screen or the store.
     db = (tmp_path / "demo" / "driftaudit.db").read_bytes()
     for secret in ("correct-horse-battery-staple", "Tr0ub4dor&3"):
@@ -101,20 +106,20 @@ def test_history_and_state_as_of(capsys: pytest.CaptureFixture[str], tmp_path: P
     [old] = json.loads(out)
     assert "10.20.0.0/16" in json.dumps(old["attributes"])
 
-    code, out, _ = run(capsys, "--db", str(db), "state", "aws/123456789012", "--at",
+    code, out, _ = run(capsys, "--db", str(db), "state", "aws/111122223333", "--at",
                        "2026-11-25T12:00:00Z", "--json")
     ids_then = {v["key"].rsplit("/", 1)[1] for v in json.loads(out)}
-    code, out, _ = run(capsys, "--db", str(db), "state", "aws/123456789012", "--json")
+    code, out, _ = run(capsys, "--db", str(db), "state", "aws/111122223333", "--json")
     ids_now = {v["key"].rsplit("/", 1)[1] for v in json.loads(out)}
     assert ids_then - ids_now == {"acme-prod-tmp-exports"}
     assert ids_now - ids_then == {"i-0fedcba9876543210"}
 
-    code, out, _ = run(capsys, "--db", str(db), "state", "aws/123456789012", "--at",
+    code, out, _ = run(capsys, "--db", str(db), "state", "aws/111122223333", "--at",
                        "2026-11-24T00:00:00Z")
     assert "no resources at that time" in out
 
     code, out, _ = run(capsys, "--db", str(db), "scopes", "--json")
-    assert json.loads(out) == [{"scope": "aws/123456789012",
+    assert json.loads(out) == [{"scope": "aws/111122223333",
                                 "last_snapshot_at": "2026-11-25T15:00:00Z", "snapshots": 2,
                                 "current_resources": 11, "last_complete": True}]
 
