@@ -72,10 +72,10 @@ def run_aws_demo(rt: Runtime) -> None:
     with _simulated_account():
         _console_changes()
         report = collect_aws(rt)  # the demo's settings name the account's one region
-    for account in report.accounts:
-        counts = ", ".join(f"{n} {t}" for t, n in sorted(account.counts.items())) or "nothing"
-        console.print(f"collected {account.scope} ({', '.join(account.regions)}): {counts} "
-                      f"in {report.seconds:.1f} s; {len(account.errors)} part(s) incomplete")
+    for collected in report.accounts:
+        counts = ", ".join(f"{n} {t}" for t, n in sorted(collected.counts.items())) or "nothing"
+        console.print(f"collected {collected.scope} ({', '.join(collected.regions)}): {counts} "
+                      f"in {report.seconds:.1f} s; {len(collected.errors)} part(s) incomplete")
     account = report.accounts[0].account if report.accounts else ""
     console.print(f"\n[bold]driftaudit drift --account {account}[/]")
     print_drift(current_drift(rt, flt=DriftFilter(account=account)))
