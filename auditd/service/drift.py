@@ -11,13 +11,19 @@ What is read from the store (current versions of every scope):
   scope).  Its declared side is the ``terraform/<name>/<root>`` scope of the configured
   repository that lists that state in ``states`` — only when that repository has exactly one
   root scope in the store; otherwise the stack has no declared side (no ``unapplied``).
+
+Lifecycle: the evaluation always covers the whole store (filters only choose what is
+shown), so with ``record=True`` every run syncs the stored findings
+(:func:`auditd.store.findings.sync_findings`): new ones open, gone ones resolve, expired
+acceptances reopen.  ``--status`` then filters on the stored status.  Accepted (unexpired)
+findings are shown but do not make the estate out of sync.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -32,10 +38,12 @@ from auditd.rulefiles import DEFAULT_RULE_DIRS, load_rules
 from auditd.rules.fieldtypes import SEVERITY_ORDER, Severity
 from auditd.service import Runtime, now_utc
 from auditd.service.terraform import repository_name
+from auditd.store.findings import FINDING_STATUSES, FindingObservation, StoredFinding, finding_key
 
-__all__ = ["STATUSES", "DriftFilter", "DriftOutcome", "current_drift", "to_resource"]
+__all__ = ["STATUSES", "DriftFilter", "DriftOutcome", "current_drift", "finding_key_of",
+           "observation", "to_resource"]
 
-STATUSES = ("open",)  # the lifecycle (acknowledged, accepted, resolved) is not stored yet
+STATUSES = FINDING_STATUSES
 _AWS_SCOPE = re.compile(r"aws/(\d{12})\Z")
 
 
@@ -54,28 +62,68 @@ class DriftFilter:
             return False
         if self.status is not None and finding.status != self.status:
             return False
+        return self._severity_ok(finding.severity)
+
+    def keeps_stored(self, stored: StoredFinding) -> bool:
+        """The same filter on a stored finding (resolved ones are not in an evaluation)."""
+        if self.account is not None and stored.account != self.account:
+            return False
+        if self.tf_type is not None and stored.tf_type != self.tf_type:
+            return False
+        if self.status is not None and stored.status != self.status:
+            return False
+        return self._severity_ok(stored.severity)
+
+    def _severity_ok(self, severity: str) -> bool:
         if self.min_severity is None:
             return True
-        return SEVERITY_ORDER[Severity(finding.severity)] >= \
-            SEVERITY_ORDER[Severity(self.min_severity)]
+        return SEVERITY_ORDER[Severity(severity)] >= SEVERITY_ORDER[Severity(self.min_severity)]
 
 
 @dataclass(frozen=True, slots=True)
 class DriftOutcome:
-    """Findings kept by the filter: unsuppressed first (most severe first), then suppressed."""
+    """Findings kept by the filter: unsuppressed first (most severe first), then suppressed.
+
+    ``records`` holds the stored lifecycle of each finding by its finding key (empty when
+    the run did not record); ``resolved`` the stored resolved findings the filter keeps
+    (only with ``--status resolved``: they are not part of an evaluation).
+    """
 
     findings: tuple[RatedDrift, ...]
     suppressed: int
     coverage: Coverage
     observed_at: datetime
+    records: Mapping[str, StoredFinding] = field(default_factory=dict)
+    resolved: tuple[StoredFinding, ...] = ()
 
     @property
     def active(self) -> tuple[RatedDrift, ...]:
         return tuple(r for r in self.findings if not r.verdict.suppressed)
 
     @property
+    def counted(self) -> tuple[RatedDrift, ...]:
+        """Active findings that make the estate out of sync: not accepted."""
+        return tuple(r for r in self.active if r.finding.status != "accepted")
+
+    @property
     def in_sync(self) -> bool:
-        return not self.active
+        return not self.counted
+
+    def record(self, rated: RatedDrift) -> StoredFinding | None:
+        return self.records.get(finding_key_of(rated))
+
+
+def finding_key_of(rated: RatedDrift) -> str:
+    f = rated.finding
+    return finding_key(f.kind.value, rated.drift.stack, f.address, str(f.key))
+
+
+def observation(rated: RatedDrift, change_time: datetime | None = None) -> FindingObservation:
+    f = rated.finding
+    return FindingObservation(
+        kind=f.kind.value, key_text=str(f.key), account=f.key.account, region=f.key.region,
+        tf_type=f.key.tf_type, severity=f.severity, address=f.address,
+        stack=rated.drift.stack, change_time=change_time)
 
 
 def to_resource(v: ResourceVersion) -> Resource:
@@ -86,8 +134,12 @@ def to_resource(v: ResourceVersion) -> Resource:
 
 def current_drift(rt: Runtime, *, now: datetime | None = None,
                   rule_dirs: Sequence[Path] | None = None,
-                  flt: DriftFilter | None = None) -> DriftOutcome:
-    """Drift of everything currently stored, rated by the rule packs of ``rule_dirs``."""
+                  flt: DriftFilter | None = None, record: bool = False) -> DriftOutcome:
+    """Drift of everything currently stored, rated by the rule packs of ``rule_dirs``.
+
+    ``record``: sync the stored finding lifecycle with this (always full) evaluation and
+    give each finding its stored status, first_seen and last_seen.
+    """
     flt = flt or DriftFilter()
     _check_filter(flt)
     moment = now or now_utc()
@@ -98,15 +150,32 @@ def current_drift(rt: Runtime, *, now: datetime | None = None,
     inp = DriftInput(live=live, stacks=_stacks(rt, states), observed_at=moment,
                      live_authoritative=live_authority(_coverages(rt, states)))
     report = compute_drift(inp)
-    rated = [r for r in evaluate_drift(report.drifts, ruleset, moment) if flt.keeps(r)]
+    evaluated = evaluate_drift(report.drifts, ruleset, moment)
+    records: dict[str, StoredFinding] = {}
+    resolved: tuple[StoredFinding, ...] = ()
+    if record:
+        # The evaluation is of everything, whatever the filter: resolving the absent is safe.
+        records = rt.store.sync_findings([observation(r) for r in evaluated], moment)
+        evaluated = [_with_record(r, records.get(finding_key_of(r))) for r in evaluated]
+        if flt.status == "resolved":
+            resolved = tuple(s for s in rt.store.findings("resolved") if flt.keeps_stored(s))
+    rated = [r for r in evaluated if flt.keeps(r)]
     rated.sort(key=_order)
     return DriftOutcome(tuple(rated), sum(1 for r in rated if r.verdict.suppressed),
-                        report.coverage, moment)
+                        report.coverage, moment, records, resolved)
+
+
+def _with_record(rated: RatedDrift, stored: StoredFinding | None) -> RatedDrift:
+    if stored is None:
+        return rated
+    finding = replace(rated.drift.finding, status=stored.status,
+                      first_seen=stored.first_seen, last_seen=stored.last_seen)
+    return replace(rated, drift=replace(rated.drift, finding=finding))
 
 
 def _check_filter(flt: DriftFilter) -> None:
     if flt.status is not None and flt.status not in STATUSES:
-        raise QueryError(f"--status {flt.status}: only {', '.join(STATUSES)} exists so far")
+        raise QueryError(f"--status {flt.status}: not one of {', '.join(STATUSES)}")
     if flt.min_severity is not None and flt.min_severity not in {s.value for s in Severity}:
         raise QueryError(f"--severity {flt.min_severity}: not a severity")
 

@@ -29,6 +29,17 @@ from auditd.normalize import HmacFingerprinter
 from auditd.store.connection import WRITE_OPTION, make_engine, redact, translate_errors
 from auditd.store.cursors import read_cursor, write_cursors
 from auditd.store.events import list_events, record_events
+from auditd.store.findings import (
+    FindingObservation,
+    StoredFinding,
+    Transition,
+    accept,
+    acknowledge,
+    get_finding,
+    history,
+    list_findings,
+    sync_findings,
+)
 from auditd.store.incidents import get_incident, list_incidents, record_incident
 from auditd.store.ingest import IngestResult, ingest_snapshot
 from auditd.store.integrity import check_integrity
@@ -44,7 +55,8 @@ from auditd.store.queries import (
     scope_state,
 )
 
-__all__ = ["ChangeFilter", "IngestExtras", "IngestResult", "ScopeInfo", "SnapshotInfo", "Store"]
+__all__ = ["ChangeFilter", "FindingObservation", "IngestExtras", "IngestResult", "ScopeInfo",
+           "SnapshotInfo", "Store", "StoredFinding", "Transition"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +140,44 @@ class Store:
     def incidents(self, since: datetime | None = None) -> list[Incident]:
         with translate_errors(self.url), self.engine.connect() as conn:
             return list_incidents(conn, since)
+
+    def sync_findings(self, current: Sequence[FindingObservation], now: datetime, *,
+                      resolve_absent: bool = True) -> dict[str, StoredFinding]:
+        """Record one drift evaluation in the finding lifecycle (see :mod:`.findings`).
+
+        ``resolve_absent`` resolves every unresolved finding not in ``current``: pass False
+        unless ``current`` is a full, unfiltered evaluation.
+        """
+        with translate_errors(self.url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                return sync_findings(conn, current, now, resolve_absent=resolve_absent)
+
+    def acknowledge_finding(self, finding_id: int, by: str, reason: str,
+                            now: datetime) -> StoredFinding:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                return acknowledge(conn, finding_id, by, reason, now)
+
+    def accept_finding(self, finding_id: int, by: str, reason: str,
+                       expires_at: datetime | None, now: datetime) -> StoredFinding:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                return accept(conn, finding_id, by, reason, expires_at=expires_at, now=now)
+
+    def finding(self, finding_id: int) -> StoredFinding | None:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return get_finding(conn, finding_id)
+
+    def findings(self, status: str | None = None) -> list[StoredFinding]:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return list_findings(conn, status)
+
+    def finding_history(self, finding_id: int) -> list[Transition]:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return history(conn, finding_id)
 
     def cursor(self, name: str) -> dict[str, Any] | None:
         """A collector's remembered value, or None."""

@@ -19,6 +19,9 @@ compare, never ambiguous about time zones.
 - ``cursors``: small JSON values collectors must remember between runs (the
   last collected git commit, a state's lineage and serial, a log position),
   written in the same transaction as the snapshot they belong to.
+- ``drift_findings``: the lifecycle of each drift finding (open, acknowledged, accepted,
+  resolved), unique per ``finding_key`` (kind, stack, address and resource key as text).
+- ``drift_transitions``: every status change of a finding, kept as history.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["blobs", "change_events", "changes", "cursors", "incidents", "meta", "metadata",
-           "resources",
+__all__ = ["blobs", "change_events", "changes", "cursors", "drift_findings",
+           "drift_transitions", "incidents", "meta", "metadata", "resources",
            "scopes", "snapshots", "versions"]
 
 metadata = MetaData()
@@ -201,4 +204,43 @@ incidents = Table(
     Column("labels", Text, nullable=False, server_default="{}"),
     Column("annotations", Text, nullable=False, server_default="{}"),
     Index("ix_incidents_onset", "onset"),
+)
+
+drift_findings = Table(
+    "drift_findings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("finding_key", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("key_text", Text, nullable=False),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("stack", Text, nullable=False, server_default=""),
+    Column("account", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("tf_type", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("owner", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("resolved_at", BigInteger, nullable=True),
+    Column("change_time", BigInteger, nullable=True),
+    UniqueConstraint("finding_key", name="uq_drift_findings_key"),
+    Index("ix_drift_findings_status", "status"),
+)
+
+drift_transitions = Table(
+    "drift_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("finding_id", Integer, ForeignKey("drift_findings.id"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("by", Text, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Index("ix_drift_transitions_finding", "finding_id", "at"),
 )

@@ -175,5 +175,5 @@ def test_unapplied_with_declared_side(capsys: pytest.CaptureFixture[str],
 
 
 def test_bad_status_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "drift", "--status", "accepted")
-    assert code == 2 and "accepted" in err
+    code, _, err = run(capsys, "drift", "--status", "bogus")
+    assert code == 2 and "bogus" in err
