@@ -102,6 +102,9 @@ _REGISTRY: dict[str, TypeRules] = {
     "aws_dynamodb_table": DEFAULT_RULES.extended(
         set_fields=frozenset({"attribute", "global_secondary_index", "local_secondary_index"}),
     ),
+    "aws_route53_zone": DEFAULT_RULES.extended(set_fields=frozenset({"vpc"})),
+    "aws_ecs_cluster": DEFAULT_RULES.extended(set_fields=frozenset({"setting"})),
+    "aws_lb": DEFAULT_RULES.extended(set_fields=frozenset({"subnets", "subnet_mapping"})),
     "aws_ecs_service": DEFAULT_RULES.extended(
         volatile_fields=frozenset({"desired_count_actual", "running_count", "pending_count"}),
     ),

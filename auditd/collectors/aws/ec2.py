@@ -1,4 +1,5 @@
-"""EC2 compute types: aws_security_group (rules inline), aws_instance, aws_ebs_volume.
+"""EC2 compute types: aws_security_group (rules inline), aws_instance, aws_ebs_volume,
+aws_launch_template (its latest version, the one Terraform reads).
 
 Security group rules are flattened the way the Terraform AWS provider stores them
 in ``ingress``/``egress``: one block per (protocol, from_port, to_port,
@@ -13,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, aws_type, tags_of, text
+from auditd.collectors.aws._base import AWSType, Describe, aws_type, tags_of, text
 
-__all__ = ["EbsVolume", "Instance", "SecurityGroup", "flatten_rules"]
+__all__ = ["EbsVolume", "Instance", "LaunchTemplate", "SecurityGroup", "flatten_rules"]
 
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
 _GONE_INSTANCE = frozenset({"shutting-down", "terminated"})
@@ -158,5 +159,40 @@ class EbsVolume(AWSType):
             "encrypted": bool(raw.get("Encrypted")), "kms_key_id": text(raw.get("KmsKeyId")),
             "snapshot_id": text(raw.get("SnapshotId")),
             "multi_attach_enabled": bool(raw.get("MultiAttachEnabled")),
+            "tags_all": tags_of(raw.get("Tags")),
+        }
+
+
+@aws_type
+class LaunchTemplate(AWSType):
+    """Maps: arn, name, default_version, latest_version, and of the latest version (the one
+    Terraform reads): description, image_id, instance_type, key_name, user_data,
+    ebs_optimized, vpc_security_group_ids; tags_all."""
+
+    tf_type = "aws_launch_template"
+    service = "ec2"
+    list_call = ("describe_launch_templates", "LaunchTemplates")
+    id_field = "LaunchTemplateId"
+    describe = (Describe("describe_launch_template_versions",
+                         {"LaunchTemplateId": "LaunchTemplateId"}, into="Versions",
+                         result_key="LaunchTemplateVersions", const={"Versions": ["$Latest"]}),)
+    iam = ("ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions")
+
+    def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        template_id = raw["LaunchTemplateId"]
+        versions = list(raw.get("Versions") or [])
+        latest = versions[0] if versions else {}
+        data = latest.get("LaunchTemplateData") or {}
+        optimized = data.get("EbsOptimized")
+        return {
+            "id": template_id, "arn": self.arn("ec2", f"launch-template/{template_id}"),
+            "name": raw.get("LaunchTemplateName"),
+            "default_version": int(raw.get("DefaultVersionNumber") or 0),
+            "latest_version": int(raw.get("LatestVersionNumber") or 0),
+            "description": text(latest.get("VersionDescription")),
+            "image_id": text(data.get("ImageId")), "instance_type": text(data.get("InstanceType")),
+            "key_name": text(data.get("KeyName")), "user_data": text(data.get("UserData")),
+            "ebs_optimized": "" if optimized is None else str(bool(optimized)).lower(),
+            "vpc_security_group_ids": sorted(text(g) for g in data.get("SecurityGroupIds") or ()),
             "tags_all": tags_of(raw.get("Tags")),
         }

@@ -104,3 +104,75 @@ def ebs_volume() -> dict[str, str]:
                              Iops=3000, Throughput=125, Encrypted=True,
                              TagSpecifications=_tags("volume", Name="data"))
     return {"id": made["VolumeId"], "kms_key_id": made.get("KmsKeyId", "")}
+
+
+@scenario("aws_nat_gateway")
+def nat_gateway() -> dict[str, str]:
+    ec2 = client("ec2")
+    vpc_id = make_vpc(ec2)
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.1.3.0/24",
+                                  AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    gateway = ec2.create_nat_gateway(SubnetId=subnet_id, AllocationId=allocation,
+                                     TagSpecifications=_tags("natgateway", Name="nat-a"),
+                                     )["NatGateway"]
+    address = gateway["NatGatewayAddresses"][0]
+    return {"id": gateway["NatGatewayId"], "subnet_id": subnet_id, "allocation_id": allocation,
+            "association_id": address["AssociationId"], "eni_id": address["NetworkInterfaceId"],
+            "private_ip": address["PrivateIp"], "public_ip": address["PublicIp"]}
+
+
+@scenario("aws_eip")
+def eip() -> dict[str, str]:
+    ec2 = client("ec2")
+    vpc_id = make_vpc(ec2)
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.1.4.0/24",
+                                  AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    eni = ec2.create_network_interface(SubnetId=subnet_id, PrivateIpAddress="10.1.4.20",
+                                       )["NetworkInterface"]["NetworkInterfaceId"]
+    made = ec2.allocate_address(Domain="vpc", TagSpecifications=_tags("elastic-ip", Name="web"))
+    association = ec2.associate_address(AllocationId=made["AllocationId"],
+                                        NetworkInterfaceId=eni)["AssociationId"]
+    return {"id": made["AllocationId"], "public_ip": made["PublicIp"], "eni_id": eni,
+            "association_id": association, "public_dns_ip": made["PublicIp"].replace(".", "-")}
+
+
+@scenario("aws_network_acl")
+def network_acl() -> dict[str, str]:
+    ec2 = client("ec2")
+    vpc_id = make_vpc(ec2)
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.1.5.0/24",
+                                  AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    acl = ec2.create_network_acl(VpcId=vpc_id, TagSpecifications=_tags(
+        "network-acl", Name="private"))["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6",
+                                 RuleAction="allow", Egress=False, CidrBlock="10.0.0.0/8",
+                                 PortRange={"From": 443, "To": 443})
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=200, Protocol="-1",
+                                 RuleAction="deny", Egress=False, CidrBlock="0.0.0.0/0")
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1",
+                                 RuleAction="allow", Egress=True, CidrBlock="0.0.0.0/0")
+    associations = ec2.describe_network_acls(Filters=[
+        {"Name": "association.subnet-id", "Values": [subnet_id]}])["NetworkAcls"][0]
+    association = next(a["NetworkAclAssociationId"] for a in associations["Associations"]
+                       if a["SubnetId"] == subnet_id)
+    ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=acl)
+    return {"id": acl, "vpc_id": vpc_id, "subnet_id": subnet_id}
+
+
+@scenario("aws_launch_template")
+def launch_template() -> dict[str, str]:
+    ec2 = client("ec2")
+    vpc_id = make_vpc(ec2)
+    group = ec2.create_security_group(GroupName="tpl", Description="tpl", VpcId=vpc_id)["GroupId"]
+    ami = _ami(ec2)
+    made = ec2.create_launch_template(
+        LaunchTemplateName="web", VersionDescription="first",
+        LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"},
+        TagSpecifications=_tags("launch-template", team="web"))["LaunchTemplate"]
+    ec2.create_launch_template_version(
+        LaunchTemplateId=made["LaunchTemplateId"], VersionDescription="second",
+        LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.small", "KeyName": "ops",
+                            "EbsOptimized": True, "SecurityGroupIds": [group],
+                            "UserData": "IyEvYmluL3NoCmVjaG8gaGk="})
+    return {"id": made["LaunchTemplateId"], "ami": ami, "sg_id": group}

@@ -1,0 +1,120 @@
+"""Load balancing types (ELBv2 API): aws_lb and aws_lb_target_group.
+
+Both are keyed by their ARN, the id Terraform stores.  ``aws_lb`` covers application,
+network and gateway load balancers; classic ELBs are another API and another type.
+Load balancer attributes arrive as strings and are typed here like the provider does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditd.collectors.aws._base import AWSType, Describe, aws_type, tags_of, text
+
+__all__ = ["LoadBalancer", "TargetGroup"]
+
+
+def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
+    described = list(raw.get("TagDescriptions") or [])
+    return tags_of(described[0].get("Tags") if described else None)
+
+
+def _attributes(raw: Mapping[str, Any]) -> dict[str, str]:
+    return {str(a["Key"]): text(a.get("Value")) for a in raw.get("Attributes") or ()}
+
+
+def _suffix(arn: str, marker: str) -> str:
+    """``…:loadbalancer/app/web/123`` -> ``app/web/123`` (Terraform's ``arn_suffix``)."""
+    return arn.split(marker, 1)[-1]
+
+
+def _tag_call() -> Describe:
+    return Describe("describe_tags", {"ResourceArns": "ResourceArns"}, into="TagDescriptions",
+                    result_key="TagDescriptions")
+
+
+@aws_type
+class LoadBalancer(AWSType):
+    """Maps: arn, arn_suffix, name, internal, load_balancer_type, ip_address_type, vpc_id,
+    security_groups, subnets, dns_name, zone_id, enable_deletion_protection, tags_all."""
+
+    tf_type = "aws_lb"
+    service = "elbv2"
+    list_call = ("describe_load_balancers", "LoadBalancers")
+    id_field = "LoadBalancerArn"
+    describe = (
+        Describe("describe_load_balancer_attributes", {"LoadBalancerArn": "LoadBalancerArn"},
+                 into="Attributes", result_key="Attributes"),
+        _tag_call(),
+    )
+    iam = ("elasticloadbalancing:DescribeLoadBalancers",
+           "elasticloadbalancing:DescribeLoadBalancerAttributes",
+           "elasticloadbalancing:DescribeTags")
+
+    def item(self, listed: Any) -> dict[str, Any]:
+        return {**listed, "ResourceArns": [listed["LoadBalancerArn"]]}
+
+    def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        arn, attributes = raw["LoadBalancerArn"], _attributes(raw)
+        return {
+            "id": arn, "arn": arn, "arn_suffix": _suffix(arn, ":loadbalancer/"),
+            "name": raw.get("LoadBalancerName"), "internal": raw.get("Scheme") == "internal",
+            "load_balancer_type": raw.get("Type"),
+            "ip_address_type": text(raw.get("IpAddressType")), "vpc_id": text(raw.get("VpcId")),
+            "security_groups": sorted(text(g) for g in raw.get("SecurityGroups") or ()),
+            "subnets": sorted(text(z.get("SubnetId")) for z in raw.get("AvailabilityZones") or ()),
+            "dns_name": text(raw.get("DNSName")), "zone_id": text(raw.get("CanonicalHostedZoneId")),
+            "enable_deletion_protection":
+                attributes.get("deletion_protection.enabled", "false") == "true",
+            "tags_all": _tags(raw),
+        }
+
+
+@aws_type
+class TargetGroup(AWSType):
+    """Maps: arn, arn_suffix, name, port, protocol, protocol_version, target_type, vpc_id,
+    ip_address_type, deregistration_delay, slow_start, health_check, tags_all."""
+
+    tf_type = "aws_lb_target_group"
+    service = "elbv2"
+    list_call = ("describe_target_groups", "TargetGroups")
+    id_field = "TargetGroupArn"
+    describe = (
+        Describe("describe_target_group_attributes", {"TargetGroupArn": "TargetGroupArn"},
+                 into="Attributes", result_key="Attributes"),
+        _tag_call(),
+    )
+    iam = ("elasticloadbalancing:DescribeTargetGroups",
+           "elasticloadbalancing:DescribeTargetGroupAttributes",
+           "elasticloadbalancing:DescribeTags")
+
+    def item(self, listed: Any) -> dict[str, Any]:
+        return {**listed, "ResourceArns": [listed["TargetGroupArn"]]}
+
+    def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        arn, attributes = raw["TargetGroupArn"], _attributes(raw)
+        matcher = raw.get("Matcher") or {}
+        return {
+            "id": arn, "arn": arn, "arn_suffix": "targetgroup/" + _suffix(arn, ":targetgroup/"),
+            "name": raw.get("TargetGroupName"), "port": int(raw.get("Port") or 0),
+            "protocol": text(raw.get("Protocol")),
+            "protocol_version": text(raw.get("ProtocolVersion")),
+            "target_type": raw.get("TargetType") or "instance",
+            "vpc_id": text(raw.get("VpcId")),
+            "ip_address_type": text(raw.get("IpAddressType")),
+            "deregistration_delay": attributes.get("deregistration_delay.timeout_seconds", "300"),
+            "slow_start": int(attributes.get("slow_start.duration_seconds") or 0),
+            "health_check": [{
+                "enabled": bool(raw.get("HealthCheckEnabled")),
+                "healthy_threshold": int(raw.get("HealthyThresholdCount") or 0),
+                "interval": int(raw.get("HealthCheckIntervalSeconds") or 0),
+                "matcher": text(matcher.get("HttpCode") or matcher.get("GrpcCode")),
+                "path": text(raw.get("HealthCheckPath")),
+                "port": text(raw.get("HealthCheckPort")),
+                "protocol": text(raw.get("HealthCheckProtocol")),
+                "timeout": int(raw.get("HealthCheckTimeoutSeconds") or 0),
+                "unhealthy_threshold": int(raw.get("UnhealthyThresholdCount") or 0),
+            }],
+            "tags_all": _tags(raw),
+        }
