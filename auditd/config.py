@@ -13,16 +13,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from auditd.errors import ConfigError
+from auditd.timeutil import parse_duration
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "AwsAccount",
     "AwsSettings",
     "CorrelationSettings",
+    "ReviewSettings",
     "Settings",
     "StoreSettings",
     "TerraformRepository",
@@ -108,6 +110,24 @@ class CorrelationSettings(BaseModel):
     window: str = Field("6h", description="how far before an onset changes are considered")
 
 
+class ReviewSettings(BaseModel):
+    """How `unreviewed` judges changes (see docs/cli.md)."""
+
+    deploy_principals: list[str] = Field(
+        default_factory=list,
+        description="globs of actor ARNs that deploy (their live changes are not out-of-band)")
+    emergency_window: str = Field("24h", description="retro-review due this long after a "
+                                                     "break-glass commit")
+    apply_window: str = Field("1h", description="how near a Terraform apply must be to a "
+                                                "live or state change to cover it")
+
+    @field_validator("emergency_window", "apply_window")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)  # ValueError: reported as a settings error
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRIFTAUDIT_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -119,6 +139,7 @@ class Settings(BaseSettings):
     terraform: TerraformSettings = TerraformSettings()
     aws: AwsSettings = AwsSettings()
     correlation: CorrelationSettings = CorrelationSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -153,6 +153,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Commands register themselves on import (kept last: they import ``cli`` from here).
-from auditd.cli import aws, core, correlation, drift, rules, terraform  # noqa: E402
+from auditd.cli import aws, core, correlation, drift, review, rules, terraform  # noqa: E402
 
-__all__ += ["aws", "core", "correlation", "drift", "rules", "terraform"]
+__all__ += ["aws", "core", "correlation", "drift", "review", "rules", "terraform"]
