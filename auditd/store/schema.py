@@ -22,6 +22,10 @@ compare, never ambiguous about time zones.
 - ``drift_findings``: the lifecycle of each drift finding (open, acknowledged, accepted,
   resolved), unique per ``finding_key`` (kind, stack, address and resource key as text).
 - ``drift_transitions``: every status change of a finding, kept as history.
+- ``api_tokens``: HTTP API tokens by role; only the SHA-256 of each token is kept
+  (the token itself is shown once, when it is created).
+- ``approvals``: approvals and retro-reviews recorded for stored changes
+  (``driftaudit review approve``), in addition to the evidence the collectors find.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["blobs", "change_events", "changes", "cursors", "drift_findings",
+__all__ = ["api_tokens", "approvals", "blobs", "change_events", "changes", "cursors", "drift_findings",
            "drift_transitions", "incidents", "meta", "metadata", "resources",
            "scopes", "snapshots", "versions"]
 
@@ -243,4 +247,34 @@ drift_transitions = Table(
     Column("by", Text, nullable=False),
     Column("reason", Text, nullable=False, server_default=""),
     Index("ix_drift_transitions_finding", "finding_id", "at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text, nullable=False, server_default=""),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("last_used_at", BigInteger, nullable=True),
+    UniqueConstraint("name", name="uq_api_tokens_name"),
+    UniqueConstraint("token_hash", name="uq_api_tokens_hash"),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("change_id", Integer, ForeignKey("changes.id"), nullable=False),
+    Column("approver", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("recorded_by", Text, nullable=False, server_default=""),
+    Index("ix_approvals_change", "change_id"),
 )
