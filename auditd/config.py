@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from auditd.errors import ConfigError
@@ -21,6 +21,7 @@ from auditd.timeutil import parse_duration
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "ApiSettings",
     "AwsAccount",
     "AwsSettings",
     "CorrelationSettings",
@@ -85,6 +86,20 @@ class AwsAccount(BaseModel):
                                   description="roles assumed, in order, before role_arn")
     external_id: str = Field("", description="external id passed when assuming role_arn")
     session_name: str = "driftaudit"
+    duration_seconds: int = Field(3600, ge=900, le=43200,
+                                  description="role session length; refreshed before expiry")
+
+
+class AwsOrganization(BaseModel):
+    """Collect every active account of an AWS Organization (see docs/aws.md)."""
+
+    enabled: bool = Field(False, description="discover accounts with organizations:ListAccounts")
+    role_name: str = Field("OrganizationAccountAccessRole",
+                           description="role assumed in each member account; use a "
+                                       "read-only role deployed by a StackSet")
+    external_id: str = Field("", description="external id passed when assuming role_name")
+    exclude: list[str] = Field(default_factory=list,
+                               description="account ids or names never collected")
 
 
 class AwsSettings(BaseModel):
@@ -93,6 +108,7 @@ class AwsSettings(BaseModel):
     endpoint_url: str | None = Field(None, description="custom endpoint (testing only)")
     accounts: list[AwsAccount] = Field(
         default_factory=list, description="accounts to collect; default: the credentials' own")
+    organization: AwsOrganization = AwsOrganization()
     regions: list[str] = Field(default_factory=list,
                                description="regions to collect; default: every enabled region")
     types: list[str] = Field(default_factory=list,
@@ -128,6 +144,19 @@ class ReviewSettings(BaseModel):
         return value
 
 
+class ApiSettings(BaseModel):
+    """`driftaudit serve` (see docs/api.md).  Secrets are read from a file or the environment
+    (``DRIFTAUDIT_API__PAGERDUTY_SECRET``), never written to the store."""
+
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port (0: any free port)")
+    max_body_bytes: int = Field(5 << 20, gt=0, description="largest request body accepted")
+    pagerduty_secret_file: Path | None = Field(
+        None, description="file holding the PagerDuty v3 webhook secret(s), one per line")
+    pagerduty_secret: SecretStr | None = Field(
+        None, description="the PagerDuty webhook secret (prefer the environment or a file)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRIFTAUDIT_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -140,6 +169,7 @@ class Settings(BaseSettings):
     aws: AwsSettings = AwsSettings()
     correlation: CorrelationSettings = CorrelationSettings()
     review: ReviewSettings = ReviewSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -28,14 +28,16 @@ from auditd.collectors.aws._session import (
     DEFAULT_HOME_REGION,
     AccountTarget,
     ClientFactory,
+    MemberAccount,
     RetryPolicy,
     account_id,
     enabled_regions,
     open_account,
+    organization_accounts,
 )
 from auditd.collectors.aws.collector import TypeOutcome, plan, run_tasks, scope_of, to_snapshot
 from auditd.collectors.aws.iam_policy import policy_json
-from auditd.config import AwsSettings
+from auditd.config import AwsOrganization, AwsSettings
 from auditd.errors import ConfigError
 from auditd.model import ScopeSelector, Snapshot, SnapshotError
 from auditd.service import Runtime, now_utc
@@ -67,6 +69,7 @@ class AwsReport:
     accounts: tuple[AccountReport, ...]
     seconds: float
     partial: bool = False
+    discovery: tuple[str, ...] = ()  # warnings of the Organization's account discovery
 
     @property
     def resources(self) -> int:
@@ -74,7 +77,8 @@ class AwsReport:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        out = [f"{a.label}: {a.failure}" for a in self.accounts if a.failure]
+        out = [*self.discovery]
+        out += [f"{a.label}: {a.failure}" for a in self.accounts if a.failure]
         return tuple(out + [e.message for a in self.accounts for e in a.errors])
 
 
@@ -102,8 +106,9 @@ def collect_aws(rt: Runtime, *, profile: str | None = None, accounts: Sequence[s
     taken_at = now or now_utc()
     chosen = _types(settings, types)
     open_clients = opener or _default_opener(settings, profile)
+    discovered, discovery = _organization_targets(settings, profile, open_clients, say)
     opened = [_open(t, open_clients, settings, regions, say)
-              for t in _targets(settings, profile, accounts)]
+              for t in _targets(settings, profile, accounts, discovered)]
     tasks = [task for o in opened if o.clients is not None
              for task in plan(o.account, o.clients, o.regions, chosen, _home(settings))]
     say(f"aws: {len(tasks)} reads across {len(opened)} account(s)")
@@ -113,7 +118,7 @@ def collect_aws(rt: Runtime, *, profile: str | None = None, accounts: Sequence[s
     reports = tuple(_ingest(rt, o, [x for x in outcomes if x.account == o.account], taken_at,
                             partial) for o in opened)
     return AwsReport(accounts=reports, seconds=time.monotonic() - started,
-                     partial=bool(regions or types))
+                     partial=bool(regions or types), discovery=discovery)
 
 
 def iam_policy() -> str:
@@ -143,14 +148,18 @@ def _default_opener(settings: AwsSettings, profile: str | None) -> Opener:
     return opener
 
 
-def _targets(settings: AwsSettings, profile: str | None,
-             selected: Sequence[str]) -> list[AccountTarget]:
-    """The configured accounts (or the credentials' own), narrowed to ``selected``."""
+def _targets(settings: AwsSettings, profile: str | None, selected: Sequence[str],
+             discovered: Sequence[AccountTarget] = ()) -> list[AccountTarget]:
+    """The configured accounts, then the Organization's others (or the credentials'
+    own account when there are neither), narrowed to ``selected``."""
     configured = [AccountTarget(account_id=a.id, name=a.name, profile=a.profile or profile
                                 or settings.profile,
                                 role_arns=(*a.role_chain, *([a.role_arn] if a.role_arn else [])),
-                                external_id=a.external_id, session_name=a.session_name)
+                                external_id=a.external_id, session_name=a.session_name,
+                                duration_seconds=a.duration_seconds)
                   for a in settings.accounts]
+    known = {t.account_id for t in configured}
+    configured += [t for t in discovered if t.account_id not in known]
     if not configured:
         if len(selected) > 1:
             raise ConfigError("several accounts given but none configured",
@@ -165,6 +174,44 @@ def _targets(settings: AwsSettings, profile: str | None,
         raise ConfigError(f"no configured AWS account {', '.join(sorted(unknown))}",
                           hint="add it under [[aws.accounts]] (id, role_arn), see docs/aws.md")
     return chosen
+
+
+def _organization_targets(settings: AwsSettings, profile: str | None, open_clients: Opener,
+                          say: Progress) -> tuple[list[AccountTarget], tuple[str, ...]]:
+    """The active accounts of the Organization (``[aws.organization]``), each reached by
+    assuming ``role_name`` in it; the calling account itself with its own credentials.
+
+    A failed discovery is a warning: the configured accounts are still collected, and
+    an account not collected keeps everything it had."""
+    org = settings.organization
+    if not org.enabled:
+        return [], ()
+    base = AccountTarget(name="organization", profile=profile or settings.profile)
+    try:
+        clients = open_clients(base)
+        identity = clients.client("sts", _home(settings)).get_caller_identity()
+        members = organization_accounts(clients, _home(settings))
+    except Exception as exc:
+        return [], (f"cannot list the Organization's accounts ({exc}); run from the "
+                    "management account or a delegated administrator, see docs/aws.md",)
+    if not members:
+        return [], ("the Organization lists no accounts: is AWS Organizations enabled for "
+                    "these credentials? see docs/aws.md",)
+    own, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
+    excluded = set(org.exclude)
+    chosen = [m for m in members if m.active
+              and not {m.account_id, m.name} & excluded]
+    say(f"aws: the Organization has {len(members)} account(s), {len(chosen)} to collect")
+    return [_member_target(m, base, own, partition, org) for m in chosen], ()
+
+
+def _member_target(member: MemberAccount, base: AccountTarget, own: str, partition: str,
+                   org: AwsOrganization) -> AccountTarget:
+    if member.account_id == own:
+        return replace(base, account_id=own, name=member.name)
+    role = f"arn:{partition}:iam::{member.account_id}:role/{org.role_name}"
+    return replace(base, account_id=member.account_id, name=member.name, role_arns=(role,),
+                   external_id=org.external_id)
 
 
 def _types(settings: AwsSettings, selected: Sequence[str]) -> list[type[AWSType]]:

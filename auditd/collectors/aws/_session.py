@@ -23,15 +23,20 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
+
 __all__ = [
     "DEFAULT_HOME_REGION",
     "AccountTarget",
     "ClientFactory",
+    "MemberAccount",
     "RetryPolicy",
     "SessionClients",
     "account_id",
+    "assumed_role_session",
     "enabled_regions",
     "open_account",
+    "organization_accounts",
 ]
 
 DEFAULT_HOME_REGION = "us-east-1"
@@ -63,6 +68,7 @@ class AccountTarget:
     role_arns: tuple[str, ...] = ()
     external_id: str = ""
     session_name: str = "driftaudit"
+    duration_seconds: int = 3600
 
     @property
     def label(self) -> str:
@@ -106,28 +112,92 @@ def open_account(target: AccountTarget, *, endpoint_url: str | None = None,
                  retry: RetryPolicy = RetryPolicy()) -> SessionClients:
     """Clients for ``target``: its profile, then each role of its chain assumed in turn.
 
+    Every assumed hop's credentials refresh themselves before they expire (botocore
+    refreshes them 15 minutes ahead), each hop from the previous hop's current
+    credentials, so a collection or a watch loop that outlives one role session
+    goes on working.  The first hop is assumed here, so a bad role fails now.
+
     Raises botocore errors (access denied, bad credentials); the caller records them.
     """
     import boto3
 
     session = boto3.session.Session(profile_name=target.profile, region_name=home_region)
     for hop, role_arn in enumerate(target.role_arns, 1):
-        last = hop == len(target.role_arns)
-        clients = SessionClients(session, endpoint_url=endpoint_url, retry=retry)
-        request: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": target.session_name}
-        if last and target.external_id:
+        request: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": target.session_name,
+                                   "DurationSeconds": target.duration_seconds}
+        if hop == len(target.role_arns) and target.external_id:
             request["ExternalId"] = target.external_id
-        credentials = clients.client("sts", home_region).assume_role(**request)["Credentials"]
-        session = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"], region_name=home_region)
+        parent = SessionClients(session, endpoint_url=endpoint_url, retry=retry)
+        session = assumed_role_session(parent, request, home_region)
     return SessionClients(session, endpoint_url=endpoint_url, retry=retry)
+
+
+def assumed_role_session(parent: ClientFactory, request: dict[str, Any],
+                         home_region: str) -> Any:
+    """A boto3 session whose credentials come from ``sts:AssumeRole`` with ``request``,
+    made through ``parent``'s clients and assumed again whenever they near expiry."""
+    import boto3
+    import botocore.session
+
+    def assume() -> dict[str, str]:
+        answer = parent.client("sts", home_region).assume_role(**request)["Credentials"]
+        return {"access_key": answer["AccessKeyId"], "secret_key": answer["SecretAccessKey"],
+                "token": answer["SessionToken"],
+                "expiry_time": _rfc3339(answer["Expiration"])}
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=assume(), refresh_using=assume, method="assume-role")
+    core = botocore.session.Session()
+    core.register_component("credential_provider",
+                            CredentialResolver(providers=[_Fixed(credentials)]))
+    return boto3.session.Session(botocore_session=core, region_name=home_region)
+
+
+def _rfc3339(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+class _Fixed(CredentialProvider):  # type: ignore[misc]
+    """A credential provider that hands out one (refreshable) credentials object."""
+
+    METHOD = "assume-role"
+    CANONICAL_NAME = "driftaudit-assume-role"
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Any:
+        return self._credentials
 
 
 def account_id(clients: ClientFactory, home_region: str = DEFAULT_HOME_REGION) -> str:
     """The account the clients' credentials belong to."""
     return str(clients.client("sts", home_region).get_caller_identity()["Account"])
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAccount:
+    """One account of an AWS Organization, as ``organizations:ListAccounts`` lists it."""
+
+    account_id: str
+    name: str
+    status: str  # ACTIVE, SUSPENDED, PENDING_CLOSURE
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+
+def organization_accounts(clients: ClientFactory,
+                          home_region: str = DEFAULT_HOME_REGION) -> list[MemberAccount]:
+    """Every account of the Organization the credentials can list (management account
+    or delegated administrator), sorted by id.  Raises botocore errors (e.g.
+    ``AccessDeniedException`` from a member account); the caller reports them."""
+    pages = clients.client("organizations", home_region).get_paginator("list_accounts")
+    found = [MemberAccount(str(a["Id"]), str(a.get("Name", "")), str(a.get("Status", "")))
+             for page in pages.paginate() for a in page.get("Accounts", ())]
+    return sorted(found, key=lambda a: a.account_id)
 
 
 def enabled_regions(clients: ClientFactory, home_region: str = DEFAULT_HOME_REGION) -> list[str]:
