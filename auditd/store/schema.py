@@ -26,6 +26,9 @@ compare, never ambiguous about time zones.
   (the token itself is shown once, when it is created).
 - ``approvals``: approvals and retro-reviews recorded for stored changes
   (``driftaudit review approve``), in addition to the evidence the collectors find.
+- ``job_leases``: one row per scheduled job of the daemon: who holds it until when, and
+  when it last started and finished, so several ``driftaudit serve`` processes sharing
+  one PostgreSQL run each job once per period and take over a dead holder's job.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["api_tokens", "approvals", "blobs", "change_events", "changes", "cursors", "drift_findings",
+__all__ = ["api_tokens", "approvals", "blobs", "change_events", "job_leases", "changes", "cursors", "drift_findings",
            "drift_transitions", "incidents", "meta", "metadata", "resources",
            "scopes", "snapshots", "versions"]
 
@@ -277,4 +280,15 @@ approvals = Table(
     Column("recorded_at", BigInteger, nullable=False),
     Column("recorded_by", Text, nullable=False, server_default=""),
     Index("ix_approvals_change", "change_id"),
+)
+
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(256), nullable=False, server_default=""),
+    Column("expires_at", BigInteger, nullable=False, server_default="0"),
+    Column("last_started", BigInteger, nullable=True),
+    Column("last_finished", BigInteger, nullable=True),
+    Column("last_outcome", Text, nullable=False, server_default=""),
 )
