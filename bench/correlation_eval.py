@@ -20,6 +20,7 @@ import argparse
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,9 @@ from pathlib import Path
 from auditd.correlate.candidates import candidate_from_event
 from auditd.correlate.evaluate import Outcome, Summary, baseline_outcome, outcome, summarize
 from auditd.correlate.events_in import parse_change_events
+from auditd.correlate.features import Facts
 from auditd.correlate.fit import Example, fit_weights
+from auditd.correlate.misses import BLAME_BUCKETS, Miss, blame_bucket, miss_bucket, tabulate
 from auditd.correlate.ranker import rank_suspects, score_candidates
 from auditd.correlate.scoring import Weights, default_weights
 from auditd.correlate.synth import Case, SynthConfig, generate
@@ -106,21 +109,61 @@ def fit(config: SynthConfig, seed: int, path: Path) -> Weights:
     return weights
 
 
-def evaluate(cases: list[Case], weights: Weights) -> dict[str, list[Outcome]]:
+def evaluate(cases: list[Case], weights: Weights,
+             breakdown: Breakdown | None = None) -> dict[str, list[Outcome]]:
     results: dict[str, list[Outcome]] = {"ranker": [], "most-recent": [], "path-recent": []}
     for case in cases:
-        report = rank_suspects(case.incident, case.candidates, case.model, case.telemetry,
-                               window=WINDOW, weights=weights, alert_text=case.alert_text,
-                               max_suspects=10_000)
-        refs = [s.candidate.ref for s in report.suspects]
-        probabilities = [s.probability for s in report.suspects]
-        results["ranker"].append(outcome(refs, probabilities, report.p_no_change, case.cause))
+        scored = score_candidates(case.incident, case.candidates, case.model, case.telemetry,
+                                  window=WINDOW, weights=weights, alert_text=case.alert_text)
+        order = sorted(range(len(scored.facts)), key=lambda i: -scored.scores[i])
+        ranked = [scored.facts[i] for i in order]
+        result = outcome([f.candidate.ref for f in ranked],
+                         [scored.probabilities[i] for i in order], scored.p_no_change,
+                         case.cause)
+        results["ranker"].append(result)
+        if breakdown is not None:
+            breakdown.add(case, ranked, result)
         in_window = [c for c in case.candidates if c.started_at >= case.incident.onset - WINDOW]
         results["most-recent"].append(baseline_outcome(in_window, case.incident.onset,
                                                        case.cause))
         results["path-recent"].append(baseline_outcome(
             in_window, case.incident.onset, case.cause, case.model, case.incident.services))
     return results
+
+
+class Breakdown:
+    """The misses of one evaluation, bucketed by :mod:`auditd.correlate.misses`."""
+
+    def __init__(self) -> None:
+        self.causal = self.clean = self.under_blamed = 0
+        self.misses: list[Miss] = []
+        self.blames: Counter[str] = Counter()
+
+    def add(self, case: Case, ranked: list[Facts], result: Outcome) -> None:
+        has_telemetry = case.telemetry is not None
+        if case.cause is None:
+            self.clean += 1
+            if result.blamed:
+                self.blames[blame_bucket(ranked[0], has_telemetry)] += 1
+            return
+        self.causal += 1
+        if result.rank != 1:
+            self.misses.append(miss_bucket(ranked, case.cause, case.scenario, case.model,
+                                           has_telemetry))
+        elif not result.blamed:
+            self.under_blamed += 1
+
+    def print(self) -> None:
+        print(f"\nmisses of the top-1 by cause ({len(self.misses)} of {self.causal} causal "
+              "incidents):")
+        for bucket, count, share, detail in tabulate(self.misses, self.causal):
+            print(f"  {bucket:<52} {count:>4} ({share:6.1%})  {detail}")
+        print(f"  cause ranked first but 'no change' preferred: {self.under_blamed}")
+        print(f"false blames by cause ({sum(self.blames.values())} of {self.clean} "
+              "no-change incidents):")
+        for bucket in BLAME_BUCKETS:
+            if self.blames[bucket]:
+                print(f"  {bucket:<52} {self.blames[bucket]:>4}")
 
 
 def print_table(title: str, results: dict[str, list[Outcome]]) -> None:
@@ -190,17 +233,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--cases", type=Path, help="directory of labelled cases to score")
     parser.add_argument("--speed", type=int, default=10_000, help="candidates for the timing")
+    parser.add_argument("--generator", choices=("current", "first"), default="current",
+                        help="first: the first generator, where a later deploy removed an "
+                        "earlier deploy's fault (docs/correlation.md)")
     args = parser.parse_args(argv)
-    config = SynthConfig(incidents=args.incidents)
+    config = SynthConfig(incidents=args.incidents, carry_forward=args.generator == "current")
     if args.fit:
         weights = fit(config, args.seed, args.weights)
     else:
         weights = Weights.from_dict(json.loads(args.weights.read_text()))
     test_seed = args.seed + 1 if args.test_seed is None else args.test_seed
     test = generate(config, test_seed)
-    results = evaluate(test, weights)
+    breakdown = Breakdown()
+    results = evaluate(test, weights, breakdown)
     print_table(f"held-out synthetic split (seed {test_seed})", results)
     by_scenario(test, results["ranker"])
+    breakdown.print()
     if args.cases:
         cases = load_cases(args.cases)
         print_table(f"cases from {args.cases}", evaluate(cases, weights))

@@ -157,4 +157,4 @@ def _telemetry(config: SynthConfig, world: World, builder: Builder,
         return None
     absent = frozenset(s for s in world.truth.names if rng.random() < 0.1)
     return SynthTelemetry(builder.prefix, config.instances, builder.deploys, builder.effects,
-                          absent)
+                          absent, carry_forward=config.carry_forward)

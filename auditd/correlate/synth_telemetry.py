@@ -7,7 +7,10 @@ p=0.01.  Each point carries the version its instance ran at that minute;
 deploys switch instances one by one over the rollout (a stuck canary only
 switches the first).  An :class:`Effect` multiplies the error rate by
 ``factor`` (latency by ``1 + 0.3 (factor - 1)``) from ``start`` on, for the
-instances running ``version`` (or all of them).  Seeded per service, so a
+instances running ``version`` or a later version of the same service (a later
+deploy is built on the faulty code and carries the fault; ``carry_forward=False``
+restores the first generator, where only ``version`` itself was affected), or for
+all instances when the effect has no version.  Seeded per service, so a
 series is the same however often it is asked for.  Pure: no I/O.
 """
 
@@ -39,8 +42,10 @@ class SynthTelemetry:
     """A :class:`~auditd.correlate.timeseries.SeriesSource` over one case's synthetic world."""
 
     def __init__(self, seed: str, instances: int, deploys: Sequence[Candidate],
-                 effects: Sequence[Effect], absent: frozenset[str]) -> None:
+                 effects: Sequence[Effect], absent: frozenset[str], *,
+                 carry_forward: bool = True) -> None:
         self._seed = seed
+        self._carry_forward = carry_forward
         self._instances = instances
         self._deploys = sorted(deploys, key=lambda d: d.started_at)
         self._effects = effects
@@ -60,7 +65,8 @@ class SynthTelemetry:
         out: list[Series] = []
         for instance in range(self._instances):
             versions = [_version_at(deploys, instance, self._instances, t) for t in times]
-            factors = [_factor(effects, t, v) for t, v in zip(times, versions, strict=True)]
+            factors = [_factor(effects, t, v, self._carry_forward)
+                       for t, v in zip(times, versions, strict=True)]
             states = list(zip(times, versions, factors, strict=True))
             out.extend(_instance_series(rng, (service, f"i-{instance}"), states,
                                         (base_error, base_latency)))
@@ -84,12 +90,24 @@ def _switch_time(deploy: Candidate, instance: int, instances: int) -> float | No
     return start + duration * instance / instances
 
 
-def _factor(effects: Sequence[Effect], t: float, version: str) -> float:
+def _factor(effects: Sequence[Effect], t: float, version: str, carry_forward: bool) -> float:
     factor = 1.0
     for effect in effects:
-        if t >= effect.start and (effect.version is None or effect.version == version):
+        if t >= effect.start and _affected(effect.version, version, carry_forward):
             factor *= effect.factor
     return factor
+
+
+def _affected(faulty: str | None, running: str, carry_forward: bool) -> bool:
+    if faulty is None or faulty == running:
+        return True
+    return carry_forward and _number(running) > _number(faulty)
+
+
+def _number(version: str) -> int:
+    """``v12`` → 12 (synthetic versions only; anything else is 0)."""
+    digits = version.lstrip("v")
+    return int(digits) if digits.isdigit() else 0
 
 
 def _instance_series(rng: random.Random, where: tuple[str, str],

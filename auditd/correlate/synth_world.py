@@ -38,6 +38,7 @@ class SynthConfig:
     p_telemetry: float = 0.85
     model_dropout: float = 0.0
     instances: int = 4
+    carry_forward: bool = True  # later deploys keep a deploy's fault (False: first generator)
 
 
 @dataclass(frozen=True, slots=True)
