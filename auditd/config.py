@@ -102,6 +102,20 @@ class AwsOrganization(BaseModel):
                                description="account ids or names never collected")
 
 
+class CloudTrailSettings(BaseModel):
+    """CloudTrail actor attribution (see docs/cloudtrail.md)."""
+
+    bucket: str = Field("", description="S3 bucket the trail writes its log files to")
+    prefix: str = Field("", description="the trail's S3 key prefix (before AWSLogs/)")
+    queue_url: str = Field("", description="SQS queue fed by the EventBridge rule")
+    poll_seconds: int = Field(20, ge=0, le=20, description="SQS long-poll wait, seconds")
+    region: str | None = Field(None, description="region of the bucket and queue; "
+                                                 "default: [aws].region")
+    role_arn: str = Field("", description="role to assume to read them (log archive account)")
+    lookback_minutes: int = Field(60, ge=1, description="how late a log file may arrive")
+    first_hours: float = Field(24.0, gt=0, description="a never-read folder starts this long ago")
+
+
 class AwsSettings(BaseModel):
     profile: str | None = None
     region: str | None = None
@@ -116,6 +130,7 @@ class AwsSettings(BaseModel):
     strict: bool = Field(False, description="also collect AWS-managed defaults")
     max_workers: int = Field(8, ge=1, le=64, description="parallel (account, region, type) reads")
     max_attempts: int = Field(5, ge=1, le=20, description="attempts per AWS call (adaptive)")
+    cloudtrail: CloudTrailSettings = CloudTrailSettings()
 
 
 class CorrelationSettings(BaseModel):
