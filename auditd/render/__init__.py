@@ -132,6 +132,8 @@ def print_changes(found: Sequence[Change]) -> None:
         header.append(c.key.id, style="bold")
         header.append(f"  {c.key.account or '-'}/{c.key.region or '-'} {c.origin.value}",
                       style="dim")
+        if c.id is not None:  # what `driftaudit review show|approve` take
+            header.append(f"  #{c.id}")
         console.print(header)
         if c.address:
             console.print(Text(f"    address {c.address}", style="dim"))

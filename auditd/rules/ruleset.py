@@ -42,6 +42,9 @@ class ReviewPolicy:
     author_may_approve: bool = False
     emergency_window: timedelta = timedelta(hours=24)
     rules: tuple[str, ...] = ()
+    # The shortest window a matching rule sets explicitly (None: no rule sets one, so the
+    # caller's default applies, e.g. the settings' [review].emergency_window).
+    explicit_window: timedelta | None = None
 
 
 @dataclass(slots=True)
@@ -129,7 +132,9 @@ class RuleSet:
             approvals=max(r.approvals for r in rules),
             author_may_approve=all(r.author_may_approve for r in rules),
             emergency_window=min(parse_duration(r.emergency_window) for r in rules),
-            rules=tuple(r.id for r in rules))
+            rules=tuple(r.id for r in rules),
+            explicit_window=min((parse_duration(r.emergency_window) for r in rules
+                                 if "emergency_window" in r.model_fields_set), default=None))
 
     def expiring(self, now: datetime, within: timedelta) -> tuple[IgnoreRule, ...]:
         """Active ignores that expire within ``within`` (to warn their owners)."""

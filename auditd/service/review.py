@@ -1,50 +1,185 @@
-"""Which stored changes lack a proper review: ``driftaudit unreviewed``.
+"""Review of stored changes: ``driftaudit unreviewed``, ``review show`` and ``review approve``.
 
-Reads changes and Terraform apply events from the store and classifies each change with
-the pure :func:`auditd.rules.review_status.review_status`; the settings ``[review]``
-give the deployment principals, the emergency retro-review window and how near an
-apply must be to cover a live or state change.
+Reads changes, Terraform apply events, recorded approvals and baseline membership from
+the store, the review policy from the rule packs (``review`` rules), and classifies each
+change with the pure :func:`auditd.rules.review_status.review_status`.  The settings
+``[review]`` give the deployment principals, the default emergency retro-review window
+(a review rule's own window replaces it) and how near an apply must be to cover a live or
+state change.  Recording an approval refuses unknown changes, empty reasons, repeated
+approvals by one person and, unless the policy lets authors approve, self-approval.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from auditd.model import Change, ChangeEvent, Origin
-from auditd.rules.review_status import ReviewState, ReviewStatus, review_status
+from auditd.errors import InputError
+from auditd.model import Change, ChangeEvent, Origin, ResourceKey
+from auditd.rulefiles import DEFAULT_RULE_DIRS, load_rules
+from auditd.rules import RuleSet, Subject
+from auditd.rules.review_identity import same_person
+from auditd.rules.review_status import (
+    RecordedApproval,
+    ReviewState,
+    ReviewStatus,
+    author_identity,
+    authors_of,
+    is_emergency,
+    review_status,
+)
 from auditd.service import Runtime, now_utc
-from auditd.store import ChangeFilter
+from auditd.store import ChangeFilter, StoredApproval
 from auditd.timeutil import parse_duration
 
-__all__ = ["APPLY_KIND", "unreviewed_changes"]
+__all__ = ["APPLY_KIND", "Approved", "SelfApproval", "approve_change", "change_review",
+           "review_statuses", "unreviewed_changes"]
 
 APPLY_KIND = "terraform-apply"
 
 
-def unreviewed_changes(rt: Runtime, since: datetime | None, *,
-                       now: datetime | None = None) -> list[tuple[Change, ReviewStatus]]:
-    """Every change observed since ``since`` whose status is not *reviewed*, oldest first."""
-    settings = rt.settings.review
-    moment = now or now_utc()
-    emergency_window = parse_duration(settings.emergency_window)
-    near = parse_duration(settings.apply_window)
-    changes = rt.store.changes(ChangeFilter(since=since))
-    needs_applies = any(c.origin is not Origin.DECLARED for c in changes)
-    applies = [e for e in rt.store.events(since=since - near if since else None)
-               if e.kind == APPLY_KIND] if needs_applies else []
-    out: list[tuple[Change, ReviewStatus]] = []
-    for change in changes:
-        applied = (_applied_near(applies, change.observed_at, near)
+class SelfApproval(InputError):
+    """The approver is the change's author (exit code 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """What ``review approve`` recorded, and the change's status with it."""
+
+    approval: StoredApproval
+    change: Change
+    status: ReviewStatus
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    """Everything the classification needs besides the change and its approvals."""
+
+    rules: RuleSet
+    now: datetime
+    window: timedelta
+    near: timedelta
+    principals: Sequence[str]
+    applies: Sequence[ChangeEvent]
+    state_addresses: Callable[[ResourceKey], set[str]]
+
+    def status(self, change: Change, recorded: Sequence[StoredApproval],
+               baseline: bool) -> ReviewStatus:
+        applied = (_applied_near(self.applies, change.observed_at, self.near)
                    if change.origin is not Origin.DECLARED else set())
-        status = review_status(change, now=moment, emergency_window=emergency_window,
-                               deploy_principals=settings.deploy_principals,
-                               applied_addresses=applied)
-        if status.state is not ReviewState.REVIEWED:
-            out.append((change, status))
-    return out
+        if applied and change.origin is Origin.LIVE and not change.address \
+                and self.state_addresses(change.key) & applied:
+            applied.add(str(change.key))  # the apply named the address the state gives this key
+        return review_status(
+            change, now=self.now, emergency_window=self.window,
+            deploy_principals=self.principals, applied_addresses=applied,
+            policy=self.rules.review_policy(Subject.from_change(change)),
+            recorded=[_recorded(a) for a in recorded], baseline=baseline)
 
 
-def _applied_near(applies: list[ChangeEvent], when: datetime, near: timedelta) -> set[str]:
+def review_statuses(rt: Runtime, since: datetime | None, *, now: datetime | None = None,
+                    rule_dirs: Sequence[Path] | None = None) -> list[tuple[Change, ReviewStatus]]:
+    """Every change observed since ``since`` with its review status, oldest first."""
+    changes = rt.store.changes(ChangeFilter(since=since))
+    return _classify(rt, changes, now, rule_dirs)
+
+
+def unreviewed_changes(rt: Runtime, since: datetime | None, *, now: datetime | None = None,
+                       rule_dirs: Sequence[Path] | None = None,
+                       include_baseline: bool = False) -> list[tuple[Change, ReviewStatus]]:
+    """Every change since ``since`` whose status is not *reviewed*, oldest first.
+
+    Baseline changes (a scope's first snapshot) are left out unless ``include_baseline``.
+    """
+    return [(c, s) for c, s in review_statuses(rt, since, now=now, rule_dirs=rule_dirs)
+            if not s.reviewed and (include_baseline or s.state is not ReviewState.BASELINE)]
+
+
+def change_review(rt: Runtime, change_id: int, *, now: datetime | None = None,
+                  rule_dirs: Sequence[Path] | None = None) -> tuple[Change, ReviewStatus]:
+    """One change and its status with all evidence; :class:`InputError` for an unknown id."""
+    change = _stored_change(rt, change_id)
+    [(_, status)] = _classify(rt, [change], now, rule_dirs)
+    return change, status
+
+
+def approve_change(rt: Runtime, change_id: int, by: str, reason: str, *,
+                   recorded_by: str = "", now: datetime | None = None,
+                   rule_dirs: Sequence[Path] | None = None) -> Approved:
+    """Record ``by``'s approval of a change (a retro-review when it is an emergency change)."""
+    by, reason = by.strip(), reason.strip()
+    if not by or not reason:
+        raise InputError("review approve needs a non-empty --by and --reason",
+                         hint="say who approves and why, e.g. --by bob@example.com "
+                              "--reason 'checked the plan'")
+    change = _stored_change(rt, change_id)
+    rules = load_rules(rule_dirs or DEFAULT_RULE_DIRS)
+    policy = rules.review_policy(Subject.from_change(change))
+    if not policy.author_may_approve and same_person(by, author_identity(change)):
+        raise SelfApproval(
+            f"{by} cannot approve change {change_id}: they are its author "
+            f"({', '.join(authors_of(change))})",
+            hint="an approval must come from someone other than the author; "
+                 f"review rule(s) {', '.join(policy.rules) or '(default)'} forbid self-approval")
+    for earlier in rt.store.approvals([change_id]).get(change_id, []):
+        if same_person(by, earlier.approver):
+            raise InputError(f"{by} already approved change {change_id} "
+                             f"(as {earlier.approver}, {earlier.recorded_at.isoformat()})",
+                             hint="each person counts once; ask another reviewer")
+    kind = "retro-review" if is_emergency(change) else "approval"
+    approval = rt.store.record_approval(change_id, by, reason, kind, recorded_by=recorded_by)
+    [(_, status)] = _classify(rt, [change], now, rule_dirs, rules)
+    return Approved(approval, change, status)
+
+
+def _stored_change(rt: Runtime, change_id: int) -> Change:
+    change = rt.store.change(change_id)
+    if change is None:
+        raise InputError(f"no stored change has id {change_id}",
+                         hint="find change ids with `driftaudit unreviewed` or "
+                              "`driftaudit changes` (the #N after the time; \"id\" in --json)")
+    return change
+
+
+def _classify(rt: Runtime, changes: Sequence[Change], now: datetime | None,
+              rule_dirs: Sequence[Path] | None,
+              rules: RuleSet | None = None) -> list[tuple[Change, ReviewStatus]]:
+    if not changes:
+        return []
+    judge = _judge(rt, changes, now, rules or load_rules(rule_dirs or DEFAULT_RULE_DIRS))
+    ids = [c.id for c in changes if c.id is not None]
+    recorded = rt.store.approvals(ids)
+    baseline = rt.store.baseline_changes(ids)
+    return [(c, judge.status(c, recorded.get(c.id, []) if c.id is not None else [],
+                             c.id in baseline))
+            for c in changes]
+
+
+def _judge(rt: Runtime, changes: Sequence[Change], now: datetime | None,
+           rules: RuleSet) -> _Judge:
+    settings = rt.settings.review
+    near = parse_duration(settings.apply_window)
+    observed = [c.observed_at for c in changes if c.origin is not Origin.DECLARED]
+    applies = [e for e in rt.store.events(since=min(observed) - near - timedelta(days=1),
+                                          until=max(observed) + near)
+               if e.kind == APPLY_KIND] if observed else []
+    return _Judge(rules, now or now_utc(), parse_duration(settings.emergency_window), near,
+                  settings.deploy_principals, applies, lambda key: _state_addresses(rt, key))
+
+
+def _state_addresses(rt: Runtime, key: ResourceKey) -> set[str]:
+    """The Terraform addresses stored states give a live resource's key (same identity)."""
+    return {v.address for v in rt.store.history(key) if v.origin is Origin.STATE and v.address}
+
+
+def _recorded(a: StoredApproval) -> RecordedApproval:
+    return RecordedApproval(approver=a.approver, reason=a.reason, kind=a.kind,
+                            recorded_at=a.recorded_at, recorded_by=a.recorded_by)
+
+
+def _applied_near(applies: Sequence[ChangeEvent], when: datetime, near: timedelta) -> set[str]:
     found: set[str] = set()
     for event in applies:
         end = event.finished_at or event.started_at

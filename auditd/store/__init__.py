@@ -26,6 +26,13 @@ from auditd.model import (
     Snapshot,
 )
 from auditd.normalize import HmacFingerprinter
+from auditd.store.approvals import (
+    StoredApproval,
+    baseline_change_ids,
+    get_change,
+    list_approvals,
+    record_approval,
+)
 from auditd.store.connection import WRITE_OPTION, make_engine, redact, translate_errors
 from auditd.store.cursors import read_cursor, write_cursors
 from auditd.store.events import list_events, record_events
@@ -57,6 +64,7 @@ from auditd.store.queries import (
 
 __all__ = ["ChangeFilter", "FindingObservation", "IngestExtras", "IngestResult", "ScopeInfo",
            "SnapshotInfo", "Store", "StoredFinding", "Transition"]
+__all__ += ["StoredApproval"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +235,29 @@ class Store:
     def check(self, *, verify_blobs: bool = True) -> list[str]:
         with translate_errors(self.url), self.engine.connect() as conn:
             return check_integrity(conn, verify_blobs=verify_blobs)
+
+    def change(self, change_id: int) -> Change | None:
+        """One stored change by id, or None."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return get_change(conn, change_id)
+
+    def record_approval(self, change_id: int, approver: str, reason: str, kind: str, *,
+                        recorded_by: str = "") -> StoredApproval:
+        """Record an approval of a stored change (the caller judges whether it may)."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                return record_approval(conn, change_id, approver, reason, kind,
+                                       recorded_by=recorded_by, now_us=time.time_ns() // 1000)
+
+    def approvals(self, change_ids: Sequence[int]) -> dict[int, list[StoredApproval]]:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return list_approvals(conn, change_ids)
+
+    def baseline_changes(self, change_ids: Sequence[int]) -> set[int]:
+        """Those of ``change_ids`` stored by the first snapshot of their scope."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return baseline_change_ids(conn, change_ids)
 
 
 def _reject_duplicate_keys(snapshot: Snapshot) -> None:

@@ -88,9 +88,14 @@ def test_unreviewed_through_the_cli(tmp_path: Path, cli_state: Path,
     assert code == 0, err
     rows = json.loads(out)
     seen = {(r["status"], r["commit"] or r["key"], r["actor"]) for r in rows}
-    initial = {("unreviewed", repo.shas["initial"], "alice@example.com")}
-    assert {s for s in seen if s[1] == repo.shas["initial"]} == initial
-    assert [r["address"] for r in rows if r["commit"] == repo.shas["initial"]] != []
+    # the repository's first collection is its baseline: hidden unless asked for
+    assert not [r for r in rows if r["commit"] == repo.shas["initial"]]
+    code, out, err = run(capsys, "unreviewed", "--include-baseline", "--json")
+    assert code == 0, err
+    baseline = [r for r in json.loads(out) if r["commit"] == repo.shas["initial"]]
+    assert {(r["status"], r["actor"], r["baseline"]) for r in baseline} == {
+        ("baseline", "alice@example.com", True)}
+    assert all("otherwise unreviewed" in r["reason"] for r in baseline)
     assert ("emergency-overdue", repo.shas["emergency"], "carol@example.com") in seen
     assert ("self-approved", repo.shas["self"], "dave@example.com") in seen
     assert not [r for r in rows if r["commit"] == repo.shas["merge"]]
@@ -104,6 +109,7 @@ def test_unreviewed_through_the_cli(tmp_path: Path, cli_state: Path,
     assert "out-of-band" in out and "AdminSSO/jane via console" in out
     assert "self-approved" in out and "aws_security_group.web" in out
     assert f"{len(rows)} change(s) without an independent review" in out
+    assert f"{len(baseline)} baseline change(s) of first snapshots not shown" in out
 
     code, out, _ = run(capsys, "unreviewed", "--since", "30m", "--json")  # before the import
     assert code == 0
