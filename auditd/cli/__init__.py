@@ -156,3 +156,4 @@ def main(argv: list[str] | None = None) -> None:
 from auditd.cli import aws, core, correlation, drift, review, rules, terraform  # noqa: E402
 
 __all__ += ["aws", "core", "correlation", "drift", "review", "rules", "terraform"]
+from auditd.cli import api  # noqa: E402, F401  (serve, token)

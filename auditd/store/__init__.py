@@ -61,9 +61,11 @@ from auditd.store.queries import (
     resource_history,
     scope_state,
 )
+from auditd.store.tokens import TokenRecord, Tokens
 
 __all__ = ["ChangeFilter", "FindingObservation", "IngestExtras", "IngestResult", "ScopeInfo",
            "SnapshotInfo", "Store", "StoredFinding", "Transition"]
+__all__ += ["TokenRecord", "Tokens"]
 __all__ += ["StoredApproval"]
 
 
