@@ -25,11 +25,14 @@ __all__ = [
     "AwsAccount",
     "AwsSettings",
     "CorrelationSettings",
+    "DaemonSettings",
+    "NotifySettings",
     "ReviewSettings",
     "Settings",
     "StoreSettings",
     "TerraformRepository",
     "TerraformSettings",
+    "WebhookSink",
     "default_state_dir",
     "load_settings",
 ]
@@ -61,6 +64,9 @@ class TerraformRepository(BaseModel):
     ignore: list[str] = Field(default_factory=list, description="globs of paths to skip")
     var_files: dict[str, list[str]] = Field(
         default_factory=dict, description="root module folder -> .tfvars files, like -var-file")
+    root_states: dict[str, list[str]] = Field(
+        default_factory=dict, description="root module folder -> the states it applies to "
+                                          "(default: read from the root's backend block)")
 
 
 class TerraformSettings(BaseModel):
@@ -172,6 +178,43 @@ class ApiSettings(BaseModel):
         None, description="the PagerDuty webhook secret (prefer the environment or a file)")
 
 
+class DaemonSettings(BaseModel):
+    """`driftaudit serve`'s schedule (see docs/operations.md).  An interval of "" or "0"
+    turns a job off; every job is leased in the store, so several processes sharing
+    one PostgreSQL run it once per interval."""
+
+    terraform_interval: str = Field("5m", description="collect every configured repository")
+    aws_interval: str = Field("15m", description="collect live AWS (when [aws] is configured)")
+    drift_interval: str = Field("5m", description="evaluate drift and record its findings")
+    watch_terraform: bool = Field(True, description="also collect a repository on file "
+                                                    "changes (inotify), as `watch terraform`")
+    lease_ttl: str = Field("10m", description="how long a silent job holder keeps its job")
+
+    @field_validator("terraform_interval", "aws_interval", "drift_interval", "lease_ttl")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        if value.strip() not in ("", "0"):
+            parse_duration(value)
+        return value
+
+
+class WebhookSink(BaseModel):
+    """One webhook receiving drift notifications (see docs/notifications.md)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="label in logs")
+    url: str = Field(pattern=r"^https?://", description="where findings are POSTed")
+    secret_env: str = Field("", description="environment variable holding the HMAC secret")
+    secret_file: Path | None = Field(None, description="file holding the HMAC secret")
+    timeout: float = Field(5.0, gt=0, le=120, description="seconds per attempt")
+    retries: int = Field(2, ge=0, le=10, description="further attempts after a failure")
+    backoff: float = Field(1.0, ge=0, le=60, description="seconds before the first retry, "
+                                                         "doubled each time")
+
+
+class NotifySettings(BaseModel):
+    webhooks: list[WebhookSink] = Field(default_factory=list)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRIFTAUDIT_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -184,6 +227,8 @@ class Settings(BaseSettings):
     aws: AwsSettings = AwsSettings()
     correlation: CorrelationSettings = CorrelationSettings()
     review: ReviewSettings = ReviewSettings()
+    notify: NotifySettings = NotifySettings()
+    daemon: DaemonSettings = DaemonSettings()
     api: ApiSettings = ApiSettings()
 
     @classmethod

@@ -157,3 +157,4 @@ from auditd.cli import aws, core, correlation, drift, review, rules, terraform  
 
 __all__ += ["aws", "core", "correlation", "drift", "review", "rules", "terraform"]
 from auditd.cli import api  # noqa: E402, F401  (serve, token)
+from auditd.cli import daemon  # noqa: E402, F401  (daemon run, daemon status)

@@ -50,6 +50,7 @@ from auditd.store.findings import (
 from auditd.store.incidents import get_incident, list_incidents, record_incident
 from auditd.store.ingest import IngestResult, ingest_snapshot
 from auditd.store.integrity import check_integrity
+from auditd.store.leases import Leases, LeaseState
 from auditd.store.migrate import ensure_schema, head_revision, upgrade
 from auditd.store.queries import (
     ChangeFilter,
@@ -65,8 +66,9 @@ from auditd.store.tokens import TokenRecord, Tokens
 
 __all__ = ["ChangeFilter", "FindingObservation", "IngestExtras", "IngestResult", "ScopeInfo",
            "SnapshotInfo", "Store", "StoredFinding", "Transition"]
-__all__ += ["TokenRecord", "Tokens"]
 __all__ += ["StoredApproval"]
+__all__ += ["TokenRecord", "Tokens"]
+__all__ += ["LeaseState", "Leases"]
 
 
 @dataclass(frozen=True, slots=True)
