@@ -28,6 +28,7 @@ from auditd.diff.drift_compare import (
     live_fields,
     mask_paths,
     parse_ignore_changes,
+    set_fields_of,
 )
 from auditd.diff.drift_coverage import Coverage, coverage_of
 from auditd.diff.drift_inputs import AddressIndex, Drift, DriftInput, Stack
@@ -116,7 +117,9 @@ def _changed(inp: DriftInput, live: Resource, e: _Applied) -> Iterator[Drift]:
     ignored = (*ignored, *(("tags_all", *p[1:]) for p in ignored if p[:1] == ("tags",)))
     live_attrs = mask_paths(live.attrs, ignored) if ignored else live.attrs
     state_attrs = mask_paths(state.attrs, ignored) if ignored else state.attrs
-    fields = live_fields(live_attrs, state_attrs, inp.mapped_fields.get(live.key.tf_type))
+    tf_type = live.key.tf_type
+    fields = live_fields(live_attrs, state_attrs, inp.mapped_fields.get(tf_type),
+                         set_fields_of(tf_type))
     if fields:
         yield _drift(inp, DriftKind.CHANGED, state, stack=e.stack, fields=fields,
                      before=state_attrs, after=live_attrs, key=live.key)

@@ -2,9 +2,10 @@
 
 * **changed** (:func:`live_fields`): compare only the attributes the live
   collector *maps* for the type (``mapped``; without it, the keys of the live
-  record).  Attributes only Terraform knows (``timeouts``, computed ids the
-  collector does not read) are never compared, so a partial collector cannot
-  invent drift.  Absent and empty (``None``/``""``/``[]``/``{}``) are the same.
+  record); set-like lists by element identity, not by index.  Attributes only
+  Terraform knows (``timeouts``, computed ids the collector does not read) are
+  never compared, so a partial collector cannot invent drift.  Absent and empty
+  (``None``/``""``/``[]``/``{}``) are the same.
 * **unapplied** (:func:`declared_fields`): compare only what the configuration
   sets, known values only.  An ``unknown()`` marker is never compared, nested
   blocks are matched as multisets by *subsumption* (every known declared key must
@@ -21,20 +22,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from auditd.diff.engine import changed_fields
+from auditd.diff.drift_sets import set_aware_fields
 from auditd.model import FieldChange, is_unknown
+from auditd.normalize.typerules import rules_for
 from auditd.paths import PathSegment, format_path, parse_path
 from auditd.rules.values import is_empty, remove_at, scalar_equal
 
-__all__ = ["declared_fields", "live_fields", "mask_paths", "parse_ignore_changes"]
+__all__ = ["declared_fields", "live_fields", "mask_paths", "parse_ignore_changes",
+           "set_fields_of"]
 
 Path = tuple[PathSegment, ...]
 COMPUTED_FROM_DEFAULT_TAGS = "tags_all"
+# IAM policy statements are sets wherever they appear (as the normaliser sorts them).
+_ALWAYS_SETS = frozenset({"Statement"})
+
+
+def set_fields_of(tf_type: str) -> frozenset[str]:
+    """The list names the normaliser treats as sets for ``tf_type``."""
+    return rules_for(tf_type).set_fields | _ALWAYS_SETS
 
 
 def live_fields(live: Mapping[str, Any], state: Mapping[str, Any],
-                mapped: Iterable[str] | None = None) -> tuple[FieldChange, ...]:
-    """Differences on the attributes the live collector maps (state → live)."""
+                mapped: Iterable[str] | None = None,
+                set_fields: frozenset[str] = frozenset()) -> tuple[FieldChange, ...]:
+    """Differences on the attributes the live collector maps (state → live).
+
+    Lists named in ``set_fields`` (the type's set-like lists) are compared by element
+    identity (:func:`~auditd.diff.drift_sets.set_aware_fields`), not by index.
+    """
     keys = live.keys() if mapped is None else mapped
     state_view = _state_tags_all(state)
     if all(live.get(k) == state_view.get(k) for k in keys):
@@ -43,7 +58,8 @@ def live_fields(live: Mapping[str, Any], state: Mapping[str, Any],
     after = {k: live[k] for k in keys if not is_empty(live.get(k))}
     if before == after:
         return ()
-    return tuple(c for c in changed_fields(before, after) if not _empty_noise(c))
+    return tuple(c for c in set_aware_fields(before, after, set_fields)
+                 if not _empty_noise(c))
 
 
 def _state_tags_all(state: Mapping[str, Any]) -> Mapping[str, Any]:

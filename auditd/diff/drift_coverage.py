@@ -10,12 +10,12 @@ coverage is marked ``partial`` (its unmanaged counts are zero).  Pure.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from auditd.model import Resource, ResourceKey
 
-__all__ = ["Coverage", "CoverageCount", "coverage_of"]
+__all__ = ["Coverage", "CoverageCount", "coverage_of", "coverage_within"]
 
 
 @dataclass(slots=True)
@@ -68,4 +68,20 @@ def coverage_of(live: Mapping[ResourceKey, Resource], applied: Collection[Resour
     coverage = Coverage(partial=not states_complete)
     for (what, account, region, tf_type), n in counts.items():
         coverage.add(account, region, tf_type, what, n)
+    return coverage
+
+
+def coverage_within(managed: Iterable[ResourceKey], unmanaged: Iterable[ResourceKey],
+                    missing: Iterable[ResourceKey], *, partial: bool,
+                    keep: Callable[[ResourceKey], bool]) -> Coverage:
+    """Coverage of the keys ``keep`` selects (one account, one type) of a drift run.
+
+    ``managed`` are the live keys found in a state, ``unmanaged`` and ``missing`` the keys
+    of those findings; counts outside the selection are left out of every total.
+    """
+    coverage = Coverage(partial=partial)
+    for what, keys in (("managed", managed), ("unmanaged", unmanaged), ("missing", missing)):
+        for key in keys:
+            if keep(key):
+                coverage.add(key.account, key.region, key.tf_type, what)
     return coverage

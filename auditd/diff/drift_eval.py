@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from auditd.diff.drift_compare import declared_fields, live_fields
+from auditd.diff.drift_compare import declared_fields, live_fields, set_fields_of
 from auditd.diff.drift_inputs import Drift
 from auditd.model import DriftFinding, FieldChange
 from auditd.rules import Refine, RuleSet, Verdict
@@ -20,24 +20,22 @@ from auditd.rules import Refine, RuleSet, Verdict
 __all__ = ["RatedDrift", "evaluate_drift", "refine_fields"]
 
 
-def refine_fields(kind: str, before: Mapping[str, Any],
-                  after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+def refine_fields(kind: str, before: Mapping[str, Any], after: Mapping[str, Any], *,
+                  mapped: frozenset[str] | None = None,
+                  set_fields: frozenset[str] = frozenset()) -> tuple[FieldChange, ...]:
     """The compare rule of ``kind``: declared vs state for ``unapplied``, else live vs state."""
     if kind == "unapplied":
         return declared_fields(after, before)
-    return live_fields(after, before)
+    return live_fields(after, before, mapped, set_fields)
 
 
 def _refiner(mapped: Mapping[str, frozenset[str]], tf_type: str) -> Refine:
     fields = mapped.get(tf_type)
-    if fields is None:
-        return refine_fields
+    sets = set_fields_of(tf_type)
 
     def refine(kind: str, before: Mapping[str, Any],
                after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-        if kind == "unapplied":
-            return declared_fields(after, before)
-        return live_fields(after, before, fields)
+        return refine_fields(kind, before, after, mapped=fields, set_fields=sets)
     return refine
 
 

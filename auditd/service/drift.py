@@ -9,8 +9,11 @@ What is read from the store (current versions of every scope):
   collector reads plus the types the scope holds.  No other key can ever be ``missing``.
 * **stacks**: every ``tfstate/...`` scope is the applied side of one stack (named by the
   scope).  Its declared side is the ``terraform/<name>/<root>`` scope of the configured
-  repository that lists that state in ``states`` — only when that repository has exactly one
-  root scope in the store; otherwise the stack has no declared side (no ``unapplied``).
+  repository that lists that state in ``states``, the root paired with it by
+  :mod:`auditd.service.drift_roots` (``root_states``, the root's backend block, or the only
+  root); otherwise the stack has no declared side (no ``unapplied``).
+* ``changed`` compares the attributes each live type maps
+  (:mod:`auditd.service.drift_mapped`).
 
 Lifecycle: the evaluation always covers the whole store (filters only choose what is
 shown), so with ``record=True`` every run syncs the stored findings
@@ -28,15 +31,19 @@ from datetime import datetime
 from pathlib import Path
 
 from auditd.config import TerraformRepository
-from auditd.diff.drift import compute_drift
-from auditd.diff.drift_coverage import Coverage
+from auditd.diff.drift import DriftReport, compute_drift
+from auditd.diff.drift_coverage import Coverage, coverage_within
 from auditd.diff.drift_eval import RatedDrift, evaluate_drift
 from auditd.diff.drift_inputs import DriftInput, LiveCoverage, Stack, live_authority
 from auditd.errors import QueryError
-from auditd.model import Origin, Resource, ResourceVersion, Snapshot
+from auditd.model import DriftKind, Origin, Resource, ResourceKey, ResourceVersion, Snapshot
 from auditd.rulefiles import DEFAULT_RULE_DIRS, load_rules
+from auditd.rules import RuleSet
 from auditd.rules.fieldtypes import SEVERITY_ORDER, Severity
 from auditd.service import Runtime, now_utc
+from auditd.service.drift_causes import change_times
+from auditd.service.drift_mapped import registry_mapped_fields
+from auditd.service.drift_roots import names_state, root_for_state
 from auditd.service.terraform import repository_name
 from auditd.store.findings import FINDING_STATUSES, FindingObservation, StoredFinding, finding_key
 
@@ -95,6 +102,7 @@ class DriftOutcome:
     observed_at: datetime
     records: Mapping[str, StoredFinding] = field(default_factory=dict)
     resolved: tuple[StoredFinding, ...] = ()
+    ruleset: RuleSet | None = None  # the rules the run used (maintenance windows)
 
     @property
     def active(self) -> tuple[RatedDrift, ...]:
@@ -147,22 +155,49 @@ def current_drift(rt: Runtime, *, now: datetime | None = None,
     states = {s.name: [to_resource(v) for v in rt.store.scope_state(s.name)]
               for s in rt.store.scopes()}
     live = [r for rs in states.values() for r in rs if r.origin is Origin.LIVE]
+    mapped = registry_mapped_fields()
     inp = DriftInput(live=live, stacks=_stacks(rt, states), observed_at=moment,
-                     live_authoritative=live_authority(_coverages(rt, states)))
+                     live_authoritative=live_authority(_coverages(rt, states)),
+                     mapped_fields=mapped)
     report = compute_drift(inp)
-    evaluated = evaluate_drift(report.drifts, ruleset, moment)
+    evaluated = evaluate_drift(report.drifts, ruleset, moment, mapped_fields=mapped)
     records: dict[str, StoredFinding] = {}
     resolved: tuple[StoredFinding, ...] = ()
     if record:
-        # The evaluation is of everything, whatever the filter: resolving the absent is safe.
-        records = rt.store.sync_findings([observation(r) for r in evaluated], moment)
+        records = _record(rt, evaluated, moment)
         evaluated = [_with_record(r, records.get(finding_key_of(r))) for r in evaluated]
         if flt.status == "resolved":
             resolved = tuple(s for s in rt.store.findings("resolved") if flt.keeps_stored(s))
     rated = [r for r in evaluated if flt.keeps(r)]
     rated.sort(key=_order)
     return DriftOutcome(tuple(rated), sum(1 for r in rated if r.verdict.suppressed),
-                        report.coverage, moment, records, resolved)
+                        _coverage(inp, report, flt), moment, records, resolved, ruleset)
+
+
+def _record(rt: Runtime, evaluated: Sequence[RatedDrift],
+            moment: datetime) -> dict[str, StoredFinding]:
+    """Sync the lifecycle with this (always full) evaluation, change times filled in."""
+    known = {s.finding_key: s for s in rt.store.findings()}
+    times = change_times(rt.store, evaluated, known, moment)
+    return rt.store.sync_findings(
+        [observation(r, times.get(finding_key_of(r))) for r in evaluated], moment)
+
+
+def _coverage(inp: DriftInput, report: DriftReport, flt: DriftFilter) -> Coverage:
+    """The run's coverage, or that of ``--account`` / ``--type`` only."""
+    if flt.account is None and flt.tf_type is None:
+        return report.coverage
+    applied = {r.key for stack in inp.stacks for r in stack.applied}
+
+    def keep(key: ResourceKey) -> bool:
+        return (flt.account is None or key.account == flt.account) and \
+            (flt.tf_type is None or key.tf_type == flt.tf_type)
+
+    return coverage_within(
+        (r.key for r in inp.live if r.key in applied),
+        (d.finding.key for d in report.drifts if d.finding.kind is DriftKind.UNMANAGED),
+        (d.finding.key for d in report.drifts if d.finding.kind is DriftKind.MISSING),
+        partial=report.coverage.partial, keep=keep)
 
 
 def _with_record(rated: RatedDrift, stored: StoredFinding | None) -> RatedDrift:
@@ -207,21 +242,13 @@ def _complete(rt: Runtime, scope: str) -> bool:
 
 def _declared_scope(repos: Iterable[TerraformRepository], state_scope: str,
                     states: dict[str, list[Resource]]) -> str | None:
-    """The root scope of the repository listing ``state_scope``; None unless it has exactly one."""
+    """The root scope applying ``state_scope`` (see :mod:`auditd.service.drift_roots`)."""
     for repo in repos:
-        if any(_names_state(location, state_scope) for location in repo.states):
+        if any(names_state(location, state_scope) for location in repo.states):
             prefix = f"terraform/{repository_name(repo)}/"
-            roots = [s for s in states if s.startswith(prefix)]
-            return roots[0] if len(roots) == 1 else None
+            return root_for_state(repo, prefix, state_scope,
+                                  [s for s in states if s.startswith(prefix)])
     return None
-
-
-def _names_state(location: str, state_scope: str) -> bool:
-    """Whether a configured state location produces ``state_scope`` (any workspace)."""
-    where = state_scope.removeprefix("tfstate/").split("#", 1)[0]
-    if location.startswith("s3://"):
-        return where.rstrip("/") == location.rstrip("/")
-    return where in (location, str(Path(location).absolute()))
 
 
 def _coverages(rt: Runtime, states: dict[str, list[Resource]]) -> list[LiveCoverage]:

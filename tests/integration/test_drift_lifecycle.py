@@ -16,7 +16,7 @@ import pytest
 from auditd.errors import InputError, QueryError
 from auditd.store import FindingObservation, Store
 from tests.cli_support import run
-from tests.integration.test_drift_cli import ACC, T2, estate, ingress, sg, snapshot
+from tests.integration.test_drift_cli import ACC, T1, T2, estate, ingress, sg, snapshot
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -127,7 +127,11 @@ def test_cli_flow(cli: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path)
     [finding] = json.loads(out)["findings"]
     fid = finding["id"]
     assert (finding["status"], finding["occurrences"]) == ("open", 1)
-    assert finding["time_to_detect_s"] is None
+    # no CloudTrail event: the change time is when the live change was observed (T1)
+    assert datetime.fromisoformat(finding["change_time"]) == datetime.fromisoformat(T1)
+    first_seen = datetime.fromisoformat(finding["first_seen"])
+    assert finding["time_to_detect_s"] == (first_seen - datetime.fromisoformat(T1)) \
+        .total_seconds()
 
     code, _, err = run(capsys, "drift", "accept", str(fid), "--by", "alice")
     assert code == 2 and "--reason" in err

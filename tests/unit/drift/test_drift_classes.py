@@ -36,9 +36,11 @@ def test_changed_reports_paths_and_both_values() -> None:
     now = {**BASE, "ingress": [sg_rule(22, "0.0.0.0/0"), sg_rule(443, "0.0.0.0/0")]}
     (drift,) = run([live("sg-1", now)], [_state()]).drifts
     assert drift.finding.kind is DriftKind.CHANGED and drift.finding.address == ADDR
-    assert {f.path for f in drift.finding.fields} >= {"ingress[0].from_port", "ingress[1]"}
-    port = next(f for f in drift.finding.fields if f.path == "ingress[0].from_port")
-    assert (port.before, port.after) == (443, 22)
+    assert [(f.path, f.op) for f in drift.finding.fields] == [("ingress[0]", "added")]
+    assert drift.finding.fields[0].after["from_port"] == 22
+    (edited,) = run([live("sg-1", {**BASE, "name": "web2"})], [_state()]).drifts
+    assert [(f.path, f.before, f.after) for f in edited.finding.fields] == \
+        [("name", "web", "web2")]
 
 
 def test_changed_compares_only_what_live_maps() -> None:

@@ -64,7 +64,8 @@ def test_single_array_element_ignore_is_exact_when_indexes_shift() -> None:
     was = [sg_rule(443, "172.16.0.0/12")]
     now = [sg_rule(443, "10.0.0.0/8", description="vpn"), sg_rule(443, "172.16.0.0/12")]
     drifts = _sg_drift(now, was)
-    assert len(drifts[0].finding.fields) > 1  # index-paired: both elements look changed
+    # a set-like list: one inserted element is one added field, its neighbours untouched
+    assert [(f.path, f.op) for f in drifts[0].finding.fields] == [("ingress[0]", "added")]
     ruleset = rules(ignore("vpn", """
 match: {types: [aws_security_group]}
 fields:
@@ -78,7 +79,8 @@ fields:
     was_vpn = [sg_rule(443, "10.0.0.0/8", description="vpn"), *was]
     (wider,) = evaluate_drift(_sg_drift(opened, was_vpn), ruleset, T0)
     assert wider.verdict.suppressed is False
-    assert "0.0.0.0/0" in [f.after for f in wider.verdict.fields]
+    assert [(f.path, f.op, f.after["cidr_blocks"]) for f in wider.verdict.fields] == \
+        [("ingress[0]", "added", ["0.0.0.0/0"])]
 
 
 @pytest.mark.parametrize(("match", "hit"), [
