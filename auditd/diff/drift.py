@@ -2,6 +2,9 @@
 
 * ``unmanaged``: live, in no state.  Reported only when every stack's state was
   read completely (a failed state read would make its resources look unmanaged).
+  Live resources AWS applied by itself (provenance ``aws_default``: the default
+  bucket encryption) are compared when a state holds them, else left out, of the
+  coverage too: nobody configured them.
 * ``missing``: in a state, not live, and the live side is *authoritative* for the
   key (:class:`~auditd.diff.drift_inputs.LiveCoverage`).  An incomplete or
   uncovered live scope never yields ``missing``.
@@ -60,7 +63,7 @@ def compute_drift(inp: DriftInput) -> DriftReport:
     """Every drift finding of one run, and the coverage."""
     indexes = {id(s): AddressIndex(s.declared or ()) for s in inp.stacks}
     applied = _applied_by_key(inp.stacks, indexes)
-    live = {r.key: r for r in inp.live}
+    live = {r.key: r for r in inp.live if r.key in applied or not _aws_default(r)}
     states_complete = all(s.applied_complete for s in inp.stacks)
     drifts: list[Drift] = []
     for key, r in live.items():
@@ -86,6 +89,11 @@ def _applied_by_key(stacks: Sequence[Stack],
         for r in stack.applied:
             out.setdefault(r.key, _Applied(stack, r, indexes[id(stack)]))
     return out
+
+
+def _aws_default(r: Resource) -> bool:
+    """AWS applied it by itself, unasked: never ``unmanaged`` (see the module docstring)."""
+    return r.provenance.get("aws_default") is True
 
 
 def _may_be_missing(inp: DriftInput, r: Resource) -> bool:

@@ -1,5 +1,6 @@
 """Per-Terraform-type knowledge the normaliser needs: which lists are sets, which fields
-are volatile, which hold JSON documents, which are secret.
+are volatile, which hold JSON documents, which are secret; and, for the few types whose
+Terraform id cannot be known from AWS, the id both sides key them by (:func:`import_id`).
 
 A type without an entry gets :data:`DEFAULT_RULES`.  Collectors for new types
 register their rules here (one call, next to the type's collector class).
@@ -7,9 +8,12 @@ register their rules here (one call, next to the type's collector class).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["DEFAULT_RULES", "TypeRules", "register_type_rules", "rules_for"]
+__all__ = ["DEFAULT_RULES", "IMPORT_ID_TYPES", "TypeRules", "import_id", "register_type_rules",
+           "rules_for"]
 
 # List-valued attributes that Terraform's AWS provider models as sets: their order
 # carries no meaning, so they are sorted before hashing.
@@ -106,9 +110,19 @@ _REGISTRY: dict[str, TypeRules] = {
     "aws_ecs_cluster": DEFAULT_RULES.extended(set_fields=frozenset({"setting"})),
     "aws_lb": DEFAULT_RULES.extended(set_fields=frozenset({"subnets", "subnet_mapping"})),
     "aws_ecs_service": DEFAULT_RULES.extended(
+        set_fields=frozenset({"load_balancer", "subnets", "capacity_provider_strategy"}),
         volatile_fields=frozenset({"desired_count_actual", "running_count", "pending_count"}),
     ),
+    "aws_ecs_task_definition": DEFAULT_RULES.extended(
+        set_fields=frozenset({"requires_compatibilities", "volume", "placement_constraints"}),
+    ),
+    "aws_lb_listener": DEFAULT_RULES.extended(set_fields=frozenset({"target_group"})),
+    "aws_s3_bucket_server_side_encryption_configuration": DEFAULT_RULES.extended(
+        set_fields=frozenset({"rule"}),
+    ),
 }
+
+
 
 
 def register_type_rules(tf_type: str, rules: TypeRules) -> None:
@@ -118,3 +132,49 @@ def register_type_rules(tf_type: str, rules: TypeRules) -> None:
 
 def rules_for(tf_type: str) -> TypeRules:
     return _REGISTRY.get(tf_type, DEFAULT_RULES)
+
+
+def import_id(tf_type: str, attrs: Mapping[str, Any]) -> str | None:
+    """The id both sides key a type by when AWS cannot tell Terraform's id: the id
+    Terraform would *import* it with.  None for other types, or when an attribute it
+    needs is not a non-empty string.
+
+    * ``aws_iam_role_policy_attachment``: Terraform's id is ``<role>-<random suffix>``;
+      keyed ``<role>/<policy_arn>``.
+    * ``aws_route53_record``: Terraform's id repeats the configured name, which may be
+      relative to the zone (``www``); keyed ``<zone_id>_<fqdn>_<type>[_<set_identifier>]``.
+    """
+    build = _IMPORT_IDS.get(tf_type)
+    return None if build is None else build(attrs)
+
+
+def _strings(attrs: Mapping[str, Any], names: tuple[str, ...]) -> list[str] | None:
+    """The attributes' values, or None when one is not a non-empty string."""
+    values = [attrs.get(name) for name in names]
+    if all(isinstance(v, str) and v for v in values):
+        return [str(v) for v in values]
+    return None
+
+
+def _role_policy_attachment_id(attrs: Mapping[str, Any]) -> str | None:
+    parts = _strings(attrs, ("role", "policy_arn"))
+    return None if parts is None else "/".join(parts)
+
+
+def _route53_record_id(attrs: Mapping[str, Any]) -> str | None:
+    parts = _strings(attrs, ("zone_id", "fqdn", "type"))
+    if parts is None:
+        return None
+    parts[1] = parts[1].lower()
+    set_identifier = attrs.get("set_identifier")
+    if isinstance(set_identifier, str) and set_identifier:
+        parts.append(set_identifier)
+    return "_".join(parts)
+
+
+_IMPORT_IDS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "aws_iam_role_policy_attachment": _role_policy_attachment_id,
+    "aws_route53_record": _route53_record_id,
+}
+# The types :func:`import_id` keys (their Terraform ids are never compared with live).
+IMPORT_ID_TYPES = frozenset(_IMPORT_IDS)

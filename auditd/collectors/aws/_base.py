@@ -8,6 +8,9 @@ describe calls, retries, faults).  A type declares:
   (IAM, Route53: collected once per account, keyed with region ``global``);
 * ``list_call = (operation, result key)`` plus ``list_args``; the runner uses
   botocore's paginator whenever the operation has one;
+* ``within`` (:class:`Within`), for types listed per parent object: the parents'
+  list call, then this type's list call once per parent (listeners per load
+  balancer, records per hosted zone); :meth:`AWSType.child_item` joins the two;
 * ``id_field``, or an :meth:`AWSType.item_id` override, giving the id Terraform
   stores (so live and tfstate resources share one :class:`~auditd.model.ResourceKey`);
 * ``describe``: per-item calls (:class:`Describe`) whose results are added to the
@@ -46,6 +49,7 @@ __all__ = [
     "AWSType",
     "Describe",
     "Location",
+    "Within",
     "aws_type",
     "get_type",
     "json_text",
@@ -86,6 +90,25 @@ class Describe:
 
 
 @dataclass(frozen=True, slots=True)
+class Within:
+    """The parents a type is listed under: ``list_call = (operation, result key)`` lists
+    them (paginated like any list call), and ``params`` maps the child list call's
+    parameters to fields of one parent item.  A parent listed as a plain string (an
+    ECS cluster ARN) is itself the value of every parameter."""
+
+    list_call: tuple[str, str]
+    params: Mapping[str, str]
+
+    def items_of(self, page: Mapping[str, Any]) -> Iterable[Any]:
+        return page.get(self.list_call[1]) or ()
+
+    def request(self, parent: Any) -> dict[str, Any]:
+        if isinstance(parent, Mapping):
+            return {name: parent[source] for name, source in self.params.items()}
+        return dict.fromkeys(self.params, parent)
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where a type is being read: the account, and the AWS region of the API calls."""
 
@@ -106,6 +129,7 @@ class AWSType:
     describe: ClassVar[tuple[Describe, ...]] = ()
     iam: ClassVar[tuple[str, ...]] = ()
     global_service: ClassVar[bool] = False
+    within: ClassVar[Within | None] = None
     sensitive_paths: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, where: Location) -> None:
@@ -127,6 +151,13 @@ class AWSType:
     def item(self, listed: Any) -> dict[str, Any]:
         """One listed item as a dict (override when the list call returns plain strings)."""
         return dict(listed)
+
+    def child_item(self, parent: Any, listed: Any) -> Any:
+        """One item listed under ``parent`` (types with ``within``), before :meth:`item`:
+        the listed item with its parent under ``Parent``."""
+        if isinstance(listed, Mapping):
+            return {**listed, "Parent": parent}
+        return {"Listed": listed, "Parent": parent}
 
     def item_id(self, raw: Mapping[str, Any]) -> str:
         """The id Terraform stores for this resource."""

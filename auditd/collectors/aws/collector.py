@@ -127,13 +127,24 @@ def _read(reader: AWSType, client: Any, strict: bool) -> tuple[list[Resource], i
 
 
 def _listed(reader: AWSType, client: Any) -> Iterator[Any]:
-    operation = reader.list_call[0]
-    params = reader.list_params()
+    within = reader.within
+    if within is None:
+        yield from _pages(client, reader.list_call[0], reader.list_params(), reader.items_of)
+        return
+    for parent in _pages(client, within.list_call[0], {}, within.items_of):
+        params = {**reader.list_params(), **within.request(parent)}
+        for listed in _pages(client, reader.list_call[0], params, reader.items_of):
+            yield reader.child_item(parent, listed)
+
+
+def _pages(client: Any, operation: str, params: Mapping[str, Any],
+           items_of: Callable[[Mapping[str, Any]], Iterable[Any]]) -> Iterator[Any]:
+    """Every item of one list call, through botocore's paginator when it has one."""
     if client.can_paginate(operation):
         for page in client.get_paginator(operation).paginate(**params):
-            yield from reader.items_of(page)
+            yield from items_of(page)
     else:
-        yield from reader.items_of(getattr(client, operation)(**params))
+        yield from items_of(getattr(client, operation)(**params))
 
 
 def _described(reader: AWSType, client: Any, raw: dict[str, Any],

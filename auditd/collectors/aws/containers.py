@@ -1,16 +1,29 @@
-"""Container types: aws_ecr_repository and aws_ecs_cluster.
+"""Container types: aws_ecr_repository, aws_ecs_cluster, aws_ecs_service and
+aws_ecs_task_definition.
 
-An ECR repository's id in state is its name; an ECS cluster's id is its ARN.
+Ids in state: an ECR repository's name, an ECS cluster's and service's ARN, a task
+definition's family.  Services are listed per cluster; an INACTIVE or DRAINING
+(deleted) service is gone.  Of a task definition family only the latest ACTIVE
+revision is the Terraform resource (``DescribeTaskDefinition`` by family returns
+it).  ``container_definitions`` is the JSON string the provider stores: containers
+sorted by name, their ``environment`` and ``secrets`` by name, and zero numbers the
+SDK omits (a container's ``cpu: 0``) left out.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, Describe, aws_type, tags_of, text
+from auditd.collectors.aws._base import AWSType, Describe, Within, aws_type, tags_of, text
 
-__all__ = ["EcrRepository", "EcsCluster"]
+__all__ = ["EcrRepository", "EcsCluster", "EcsService", "EcsTaskDefinition",
+           "container_definitions_json"]
+
+# Fields of a container definition the SDK serialises only when non-zero (plain ints).
+_OMITTED_WHEN_ZERO = ("cpu",)
+_SORTED_BY_NAME = ("environment", "secrets")
 
 
 @aws_type
@@ -73,3 +86,124 @@ class EcsCluster(AWSType):
                               key=lambda s: s["name"]),
             "tags_all": tags_of(cluster.get("tags"), key="key", value="value"),
         }
+
+
+@aws_type
+class EcsService(AWSType):
+    """Services, listed per cluster.  Maps: name, cluster and task_definition (ARNs, as
+    written when the configuration gives ARNs), desired_count, launch_type,
+    scheduling_strategy, platform_version, health_check_grace_period_seconds,
+    enable_execute_command, enable_ecs_managed_tags, propagate_tags, load_balancer,
+    network_configuration, tags_all."""
+
+    tf_type = "aws_ecs_service"
+    service = "ecs"
+    within = Within(("list_clusters", "clusterArns"), {"cluster": "cluster"})
+    list_call = ("list_services", "serviceArns")
+    id_field = "serviceArn"
+    describe = (Describe("describe_services", {"cluster": "cluster", "services": "services"},
+                         into="described", result_key="services", const={"include": ["TAGS"]}),)
+    iam = ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices")
+
+    def item(self, listed: Any) -> dict[str, Any]:
+        arn = str(listed["Listed"])
+        return {"serviceArn": arn, "cluster": str(listed["Parent"]), "services": [arn]}
+
+    def exists(self, raw: Mapping[str, Any]) -> bool:
+        found = list(raw.get("described") or [])
+        return bool(found) and found[0].get("status") == "ACTIVE"
+
+    def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        svc = raw["described"][0]
+        return {
+            "id": raw["serviceArn"], "name": text(svc.get("serviceName")),
+            "cluster": text(svc.get("clusterArn")),
+            "task_definition": text(svc.get("taskDefinition")),
+            "desired_count": int(svc.get("desiredCount") or 0),
+            "launch_type": text(svc.get("launchType")),
+            "scheduling_strategy": text(svc.get("schedulingStrategy")),
+            "platform_version": text(svc.get("platformVersion")),
+            "health_check_grace_period_seconds": int(svc.get("healthCheckGracePeriodSeconds") or 0),
+            "enable_execute_command": bool(svc.get("enableExecuteCommand")),
+            "enable_ecs_managed_tags": bool(svc.get("enableECSManagedTags")),
+            "propagate_tags": text(svc.get("propagateTags")),
+            "load_balancer": [_service_load_balancer(lb) for lb in svc.get("loadBalancers") or ()],
+            "network_configuration": _network_configuration(svc.get("networkConfiguration")),
+            "tags_all": tags_of(svc.get("tags"), key="key", value="value"),
+        }
+
+
+def _service_load_balancer(lb: Mapping[str, Any]) -> dict[str, Any]:
+    return {"target_group_arn": text(lb.get("targetGroupArn")),
+            "elb_name": text(lb.get("loadBalancerName")),
+            "container_name": text(lb.get("containerName")),
+            "container_port": int(lb.get("containerPort") or 0)}
+
+
+def _network_configuration(config: Any) -> list[dict[str, Any]]:
+    vpc = (config or {}).get("awsvpcConfiguration")
+    if not vpc:
+        return []
+    return [{"subnets": sorted(text(s) for s in vpc.get("subnets") or ()),
+             "security_groups": sorted(text(g) for g in vpc.get("securityGroups") or ()),
+             "assign_public_ip": vpc.get("assignPublicIp") == "ENABLED"}]
+
+
+@aws_type
+class EcsTaskDefinition(AWSType):
+    """The latest ACTIVE revision of each family.  Maps: family, arn (with the revision),
+    revision, container_definitions, cpu, memory, network_mode, ipc_mode, pid_mode,
+    execution_role_arn, task_role_arn, requires_compatibilities, tags_all."""
+
+    tf_type = "aws_ecs_task_definition"
+    service = "ecs"
+    list_call = ("list_task_definition_families", "families")
+    id_field = "family"
+    describe = (Describe("describe_task_definition", {"taskDefinition": "family"},
+                         into="described", const={"include": ["TAGS"]}),)
+    iam = ("ecs:ListTaskDefinitionFamilies", "ecs:DescribeTaskDefinition")
+
+    def list_params(self) -> dict[str, Any]:
+        return {"status": "ACTIVE"}
+
+    def item(self, listed: Any) -> dict[str, Any]:
+        return {"family": str(listed)}
+
+    def exists(self, raw: Mapping[str, Any]) -> bool:
+        definition = (raw.get("described") or {}).get("taskDefinition") or {}
+        return definition.get("status") == "ACTIVE"
+
+    def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        described = raw["described"]
+        definition = described["taskDefinition"]
+        return {
+            "id": raw["family"], "family": raw["family"],
+            "arn": text(definition.get("taskDefinitionArn")),
+            "revision": int(definition.get("revision") or 0),
+            "container_definitions":
+                container_definitions_json(definition.get("containerDefinitions") or ()),
+            **{name: text(definition.get(key)) for name, key in _TASK_STRINGS.items()},
+            "requires_compatibilities":
+                sorted(text(c) for c in definition.get("requiresCompatibilities") or ()),
+            "tags_all": tags_of(described.get("tags"), key="key", value="value"),
+        }
+
+
+_TASK_STRINGS = {"cpu": "cpu", "memory": "memory", "network_mode": "networkMode",
+                 "ipc_mode": "ipcMode", "pid_mode": "pidMode",
+                 "execution_role_arn": "executionRoleArn", "task_role_arn": "taskRoleArn"}
+
+
+def container_definitions_json(containers: Any) -> str:
+    """Container definitions as the JSON string the provider stores (module docstring)."""
+    canonical = sorted((_container(c) for c in containers), key=lambda c: text(c.get("name")))
+    return json.dumps(canonical, separators=(",", ":"))
+
+
+def _container(definition: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in definition.items()
+           if not (k in _OMITTED_WHEN_ZERO and v == 0) and v is not None}
+    for name in _SORTED_BY_NAME:
+        if isinstance(out.get(name), list):
+            out[name] = sorted(out[name], key=lambda e: text(e.get("name")))
+    return out

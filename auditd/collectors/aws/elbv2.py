@@ -1,6 +1,7 @@
-"""Load balancing types (ELBv2 API): aws_lb and aws_lb_target_group.
+"""Load balancing types (ELBv2 API): aws_lb, aws_lb_target_group and aws_lb_listener.
 
-Both are keyed by their ARN, the id Terraform stores.  ``aws_lb`` covers application,
+All are keyed by their ARN, the id Terraform stores; listeners are listed per load
+balancer.  ``aws_lb`` covers application,
 network and gateway load balancers; classic ELBs are another API and another type.
 Load balancer attributes arrive as strings and are typed here like the provider does.
 """
@@ -10,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, Describe, aws_type, tags_of, text
+from auditd.collectors.aws._base import AWSType, Describe, Within, aws_type, tags_of, text
 
-__all__ = ["LoadBalancer", "TargetGroup"]
+__all__ = ["Listener", "LoadBalancer", "TargetGroup"]
+
+# Actions whose secrets AWS never returns (the OIDC client secret): not comparable.
+_AUTHENTICATE = frozenset({"authenticate-oidc", "authenticate-cognito"})
 
 
 def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -118,3 +122,77 @@ class TargetGroup(AWSType):
             }],
             "tags_all": _tags(raw),
         }
+
+
+@aws_type
+class Listener(AWSType):
+    """Listeners, listed per load balancer.  Maps: arn, load_balancer_arn, port, protocol,
+    ssl_policy, certificate_arn (the default certificate), alpn_policy, default_action
+    (type, order, target_group_arn, forward to several weighted groups, redirect,
+    fixed_response), tags_all.  ``default_action`` is not mapped for listeners that
+    authenticate (Cognito, OIDC): AWS never returns the client secret."""
+
+    tf_type = "aws_lb_listener"
+    service = "elbv2"
+    within = Within(("describe_load_balancers", "LoadBalancers"),
+                    {"LoadBalancerArn": "LoadBalancerArn"})
+    list_call = ("describe_listeners", "Listeners")
+    id_field = "ListenerArn"
+    describe = (_tag_call(),)
+    iam = ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
+           "elasticloadbalancing:DescribeTags")
+
+    def item(self, listed: Any) -> dict[str, Any]:
+        return {**listed, "ResourceArns": [listed["ListenerArn"]]}
+
+    def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        arn = raw["ListenerArn"]
+        certificates = list(raw.get("Certificates") or ())
+        alpn = list(raw.get("AlpnPolicy") or ())
+        attrs = {
+            "id": arn, "arn": arn, "load_balancer_arn": text(raw.get("LoadBalancerArn")),
+            "port": int(raw.get("Port") or 0), "protocol": text(raw.get("Protocol")),
+            "ssl_policy": text(raw.get("SslPolicy")),
+            # Set by the provider only when there is exactly one, else left null.
+            "certificate_arn": text(certificates[0].get("CertificateArn"))
+            if len(certificates) == 1 else None,
+            "alpn_policy": text(alpn[0]) if len(alpn) == 1 else None,
+            "tags_all": _tags(raw),
+        }
+        actions = sorted(raw.get("DefaultActions") or (), key=lambda a: int(a.get("Order") or 0))
+        if not any(a.get("Type") in _AUTHENTICATE for a in actions):
+            attrs["default_action"] = [_action(a) for a in actions]
+        return attrs
+
+
+def _action(action: Mapping[str, Any]) -> dict[str, Any]:
+    """One action as Terraform's ``default_action`` block."""
+    target_group = text(action.get("TargetGroupArn"))
+    forward = action.get("ForwardConfig")
+    redirect = action.get("RedirectConfig")
+    fixed = action.get("FixedResponseConfig")
+    return {
+        "type": text(action.get("Type")), "order": int(action.get("Order") or 0),
+        "target_group_arn": target_group,
+        "forward": [_forward(forward)] if forward and not target_group else [],
+        "redirect": [] if not redirect else [{
+            "host": text(redirect.get("Host")), "path": text(redirect.get("Path")),
+            "port": text(redirect.get("Port")), "protocol": text(redirect.get("Protocol")),
+            "query": text(redirect.get("Query")), "status_code": text(redirect.get("StatusCode"))}],
+        "fixed_response": [] if not fixed else [{
+            "content_type": text(fixed.get("ContentType")),
+            "message_body": text(fixed.get("MessageBody")),
+            "status_code": text(fixed.get("StatusCode"))}],
+    }
+
+
+def _forward(config: Mapping[str, Any]) -> dict[str, Any]:
+    stickiness = config.get("TargetGroupStickinessConfig") or {}
+    return {
+        "target_group": sorted(({"arn": text(g.get("TargetGroupArn")),
+                                 "weight": int(g.get("Weight") or 0)}
+                                for g in config.get("TargetGroups") or ()),
+                               key=lambda g: g["arn"]),
+        "stickiness": [{"enabled": bool(stickiness.get("Enabled")),
+                        "duration": int(stickiness.get("DurationSeconds") or 0)}],
+    }

@@ -1,10 +1,14 @@
 """IAM types (a global service: read once per account, keyed ``global``):
-aws_iam_role, aws_iam_policy, aws_iam_user.
+aws_iam_role, aws_iam_policy, aws_iam_user, aws_iam_role_policy_attachment.
 
 Service-linked roles (path ``/aws-service-role/``) are AWS-managed and skipped
 unless strict; AWS-managed policies are never listed (``Scope=Local``): Terraform
 cannot manage them.  Policy documents become JSON strings, as Terraform stores
 them; the normaliser parses both sides, so whitespace and key order never count.
+
+Terraform's id of a role policy attachment is ``<role>-<random suffix>``, which AWS
+cannot know: both sides key it by its import id ``<role>/<policy_arn>``
+(:func:`~auditd.normalize.typerules.import_id`; the tfstate reader does the same).
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ from typing import Any
 from auditd.collectors.aws._base import (
     AWSType,
     Describe,
+    Within,
     aws_type,
     json_text,
     rfc3339,
     tags_of,
     text,
 )
+from auditd.normalize.typerules import import_id
 
-__all__ = ["Policy", "Role", "User"]
+__all__ = ["Policy", "Role", "RolePolicyAttachment", "User"]
 
 _SERVICE_LINKED_PATH = "/aws-service-role/"
 
@@ -109,3 +115,30 @@ class User(AWSType):
             "path": user.get("Path", "/"), "permissions_boundary": _boundary(user),
             "unique_id": user.get("UserId"), "tags_all": tags_of(user.get("Tags")),
         }
+
+
+@aws_type
+class RolePolicyAttachment(AWSType):
+    """Managed policies attached to roles, listed per role.  Maps: role (the role's name),
+    policy_arn.  Attachments of service-linked roles are AWS-managed (skipped unless
+    strict)."""
+
+    tf_type = "aws_iam_role_policy_attachment"
+    service = "iam"
+    global_service = True
+    within = Within(("list_roles", "Roles"), {"RoleName": "RoleName"})
+    list_call = ("list_attached_role_policies", "AttachedPolicies")
+    iam = ("iam:ListRoles", "iam:ListAttachedRolePolicies")
+
+    def is_aws_managed(self, raw: Mapping[str, Any]) -> bool:
+        return str(raw["Parent"].get("Path", "")).startswith(_SERVICE_LINKED_PATH)
+
+    def item_id(self, raw: Mapping[str, Any]) -> str:
+        found = import_id(self.tf_type, self.to_attrs(raw))
+        if found is None:
+            raise ValueError(f"{self.tf_type}: no role name or policy ARN in {dict(raw)!r}")
+        return found
+
+    def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        return {"role": text(raw["Parent"].get("RoleName")),
+                "policy_arn": text(raw.get("PolicyArn"))}

@@ -9,7 +9,9 @@ collectors do:
   ``(deposed object 0a1b2c3d)`` as in Terraform's plan output);
 * the provider local name from the provider configuration string
   (``provider["registry.terraform.io/hashicorp/aws"].west`` → ``aws``);
-* the id from the ``id`` attribute, else the address (said in provenance);
+* the id from the ``id`` attribute, else the address (said in provenance); types whose
+  Terraform id is random (:func:`~auditd.normalize.typerules.import_id`) are keyed
+  by their import id instead, as the live collector keys them;
 * account and region from the ARN (``arn`` attribute, or an ``id`` that is an
   ARN), then the ``region`` attribute, then the caller's defaults.
 
@@ -26,6 +28,7 @@ from typing import Any
 from auditd.collectors.terraform.state_types import StateDefaults, StateFormatError
 from auditd.model import Origin, Resource, ResourceKey
 from auditd.normalize.secrets import is_secret_name
+from auditd.normalize.typerules import import_id
 from auditd.paths import format_path
 
 __all__ = ["GLOBAL_SERVICES", "Instance", "format_index_key", "provider_name", "to_resource"]
@@ -141,6 +144,9 @@ def to_resource(instance: Instance, defaults: StateDefaults, source: str) -> Res
 
 
 def _resource_id(instance: Instance, attrs: Mapping[str, Any]) -> tuple[str, str]:
+    imported = import_id(instance.tf_type, attrs)
+    if imported is not None:  # a random Terraform id AWS cannot know: key as imported
+        return imported, "import-id"
     value = attrs.get("id")
     if isinstance(value, str) and value:
         return value, "id"

@@ -19,3 +19,43 @@ def ecs_cluster() -> dict[str, str]:
         clusterName="apps", tags=[{"key": "team", "value": "ops"}],
         settings=[{"name": "containerInsights", "value": "enabled"}])["cluster"]
     return {"id": made["clusterArn"]}
+
+
+CONTAINERS = [
+    {"name": "web", "image": "nginx:1.27", "memory": 256, "essential": True,
+     "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}],
+     "environment": [{"name": "MODE", "value": "prod"}, {"name": "LOG_LEVEL", "value": "info"}]},
+    {"name": "sidecar", "image": "busybox:1.36", "cpu": 64, "memory": 64, "essential": False,
+     "command": ["sleep", "3600"]},
+]
+
+
+def register_web(ecs: object, containers: list[dict[str, object]] = CONTAINERS) -> str:
+    made = ecs.register_task_definition(  # type: ignore[attr-defined]
+        family="web", containerDefinitions=containers, networkMode="bridge", cpu="256",
+        memory="512", requiresCompatibilities=["EC2"], tags=[{"key": "team", "value": "web"}])
+    return str(made["taskDefinition"]["taskDefinitionArn"])
+
+
+@scenario("aws_ecs_task_definition")
+def ecs_task_definition() -> dict[str, str]:
+    ecs = client("ecs")
+    register_web(ecs, CONTAINERS[:1])  # revision 1: not the latest, not the resource
+    arn = register_web(ecs)
+    retired = ecs.register_task_definition(
+        family="retired", containerDefinitions=[{"name": "x", "image": "x", "memory": 8}])
+    ecs.deregister_task_definition(taskDefinition=retired["taskDefinition"]["taskDefinitionArn"])
+    return {"id": "web", "arn": arn}
+
+
+@scenario("aws_ecs_service")
+def ecs_service() -> dict[str, str]:
+    ecs = client("ecs")
+    cluster = ecs.create_cluster(clusterName="apps")["cluster"]["clusterArn"]
+    task = register_web(ecs)
+    made = ecs.create_service(cluster="apps", serviceName="api", taskDefinition=task,
+                              desiredCount=2, launchType="EC2", propagateTags="SERVICE",
+                              tags=[{"key": "team", "value": "api"}])["service"]
+    ecs.create_service(cluster="apps", serviceName="old", taskDefinition=task, desiredCount=0)
+    ecs.delete_service(cluster="apps", service="old")  # INACTIVE: gone for Terraform
+    return {"id": made["serviceArn"], "cluster": cluster, "task_definition": task}

@@ -46,3 +46,12 @@ def user() -> dict[str, str]:
     made = client("iam").create_user(UserName="ci-deployer", Path="/ci/",
                                      Tags=[{"Key": "owner", "Value": "ci"}])["User"]
     return {"id": "ci-deployer", "unique_id": made["UserId"]}
+
+
+@scenario("aws_iam_role_policy_attachment")
+def role_policy_attachment() -> dict[str, str]:
+    iam = client("iam")
+    make_role()
+    arn = policy()["id"]
+    iam.attach_role_policy(RoleName="app-runner", PolicyArn=arn)
+    return {"policy_arn": arn}

@@ -34,3 +34,27 @@ def target_group() -> dict[str, str]:
     elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
         {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}])
     return {"id": arn, "suffix": arn.split(":targetgroup/", 1)[1], "vpc_id": vpc_id}
+
+
+@scenario("aws_lb_listener")
+def listener() -> dict[str, str]:
+    values = load_balancer()
+    elbv2 = client("elbv2")
+    group = elbv2.create_target_group(Name="web-http", Protocol="HTTP", Port=80,
+                                      VpcId=values["vpc_id"], TargetType="instance",
+                                      )["TargetGroups"][0]["TargetGroupArn"]
+    certificate = client("acm").request_certificate(DomainName="web.example.com")
+    # HTTPS: moto gives every listener an SSL policy, even HTTP ones that have none on AWS
+    # (moto/elbv2/responses.py, create_listener), so the fixture is an HTTPS listener.
+    made = elbv2.create_listener(
+        LoadBalancerArn=values["id"], Protocol="HTTPS", Port=443,
+        SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+        Certificates=[{"CertificateArn": certificate["CertificateArn"]}],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group, "Order": 1}],
+        Tags=[{"Key": "team", "Value": "web"}])["Listeners"][0]
+    elbv2.create_listener(  # a second listener of the same load balancer, not in the fixture
+        LoadBalancerArn=values["id"], Protocol="HTTP", Port=81, DefaultActions=[{
+            "Type": "fixed-response", "FixedResponseConfig": {
+                "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "no"}}])
+    return {"id": made["ListenerArn"], "lb_arn": values["id"], "tg_arn": group,
+            "certificate_arn": certificate["CertificateArn"]}

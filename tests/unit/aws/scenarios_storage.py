@@ -52,3 +52,14 @@ def bucket_policy() -> dict[str, str]:
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*"}]}
     client("s3").put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
     return {"id": name}
+
+
+@scenario("aws_s3_bucket_server_side_encryption_configuration")
+def bucket_encryption() -> dict[str, str]:
+    name = make_bucket()
+    # The rule AWS itself applies to every bucket since 2023; moto applies none, so the
+    # scenario puts it, exactly as GetBucketEncryption returns it on AWS.
+    client("s3").put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                   "BucketKeyEnabled": False}]})
+    return {"id": name}
