@@ -29,6 +29,9 @@ compare, never ambiguous about time zones.
 - ``job_leases``: one row per scheduled job of the daemon: who holds it until when, and
   when it last started and finished, so several ``driftaudit serve`` processes sharing
   one PostgreSQL run each job once per period and take over a dead holder's job.
+- ``audit_checkpoints``: signed checkpoints of the hash chains over the append-only
+  audit records (changes, approvals, drift transitions); each names the previous one,
+  so removing, altering or reordering any covered row is detected by ``audit verify``.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["api_tokens", "approvals", "blobs", "change_events", "job_leases", "changes", "cursors", "drift_findings",
+__all__ = ["api_tokens", "approvals", "audit_checkpoints", "blobs", "change_events", "job_leases", "changes", "cursors", "drift_findings",
            "drift_transitions", "incidents", "meta", "metadata", "resources",
            "scopes", "snapshots", "versions"]
 
@@ -291,4 +294,17 @@ job_leases = Table(
     Column("last_started", BigInteger, nullable=True),
     Column("last_finished", BigInteger, nullable=True),
     Column("last_outcome", Text, nullable=False, server_default=""),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("heads", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("signature", Text, nullable=False),
+    UniqueConstraint("prev_hash", name="uq_audit_checkpoints_prev"),
 )
