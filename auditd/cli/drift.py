@@ -144,17 +144,21 @@ def _print_finding(found: StoredFinding, as_json: bool, render: Any) -> None:
 
 
 @cli.command()
+@click.option("--account", help="only resources of this AWS account")
+@click.option("--type", "tf_type", metavar="TF_TYPE", help="only this Terraform type")
 @click.option("--rules", "rules_dirs", multiple=True,
               type=click.Path(path_type=Path, file_okay=False),
               help="rule pack folder (repeatable), as for drift")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.pass_obj
-def coverage(obj: Obj, rules_dirs: tuple[Path, ...], as_json: bool) -> None:
+def coverage(obj: Obj, account: str | None, tf_type: str | None, rules_dirs: tuple[Path, ...],
+             as_json: bool) -> None:
     """IaC coverage: managed / total live resources, overall and per account, region, type."""
     from auditd import render
-    from auditd.service.drift import current_drift
+    from auditd.service.drift import DriftFilter, current_drift
 
-    outcome = current_drift(obj.runtime(), rule_dirs=_rule_dirs(rules_dirs))
+    outcome = current_drift(obj.runtime(), rule_dirs=_rule_dirs(rules_dirs),
+                            flt=DriftFilter(account=account, tf_type=tf_type))
     if as_json:
         json_out(render.coverage_dict(outcome.coverage))
     else:

@@ -31,6 +31,7 @@ __all__ = [
     "print_stored_finding",
     "stored_finding_dict",
     "stored_finding_line",
+    "time_to_detect_line",
     "transition_dict",
 ]
 
@@ -176,8 +177,27 @@ def print_stored_finding(s: StoredFinding) -> None:
     console.print(Text(stored_finding_line(s)))
 
 
+def time_to_detect_line(s: StoredFinding) -> str:
+    """``time to detect: 4m 10s (change at …)``, or that the change time is unknown."""
+    ttd = s.time_to_detect
+    if ttd is None or s.change_time is None:
+        return "time to detect: unknown (no change event for this finding)"
+    return f"time to detect: {_duration(ttd.total_seconds())} (change at {_ts(s.change_time)})"
+
+
+def _duration(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"))
+             if n]
+    return " ".join([*parts, f"{secs}s"]) if secs or not parts else " ".join(parts)
+
+
 def print_finding_history(s: StoredFinding, transitions: Sequence[Transition]) -> None:
     print_stored_finding(s)
+    console.print(Text(time_to_detect_line(s)))
     rows = [["at", "from", "to", "by", "reason"]]
     rows.extend([_ts(t.at) or "", t.from_status or "-", t.to_status, t.by, t.reason]
                 for t in transitions)
