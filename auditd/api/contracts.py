@@ -1,5 +1,5 @@
 """JSON shapes the API adds around the CLI's ``--json`` contracts (which come from
-:mod:`auditd.render`): change events, unreviewed changes, scope warnings, pages.
+:mod:`auditd.render`): change events, scope warnings, webhook answers.
 
 Every item keeps the CLI's shape exactly; the API only wraps lists in an object that
 can also carry ``next_cursor`` and ``warnings``.  Change these only by adding fields.
@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from auditd.model import Change, ChangeEvent, SnapshotError
-from auditd.rules.review_status import ReviewStatus
+from auditd.model import ChangeEvent, SnapshotError
 from auditd.service.listings import ScopeWarning
 from auditd.service.webhooks import WebhookOutcome
 
-__all__ = ["event_dict", "unreviewed_dict", "warning_dict", "warnings_list", "webhook_dict"]
+__all__ = ["event_dict", "warning_dict", "warnings_list", "webhook_dict"]
 
 
 def _ts(moment: datetime | None) -> str | None:
@@ -29,20 +28,6 @@ def event_dict(e: ChangeEvent) -> dict[str, Any]:
             "services": list(e.services), "actor": e.actor, "links": list(e.links),
             "resources": list(e.resources), "reviewed": e.reviewed, "emergency": e.emergency,
             "details": dict(e.details)}
-
-
-def unreviewed_dict(change: Change, status: ReviewStatus) -> dict[str, Any]:
-    """The shape of ``driftaudit unreviewed --json`` (a test compares the two)."""
-    git = change.provenance.get("git")
-    commit = git.get("commit") if isinstance(git, dict) else None
-    return {
-        "status": str(status.state), "reason": status.reason,
-        "due": status.due.isoformat() if status.due else None,
-        "id": change.id, "observed_at": change.observed_at.isoformat(),
-        "key": str(change.key), "address": change.address, "origin": str(change.origin),
-        "kind": str(change.kind), "scope": change.scope, "actor": change.actor,
-        "via": change.via, "commit": commit,
-    }
 
 
 def _error_dict(e: SnapshotError) -> dict[str, Any]:

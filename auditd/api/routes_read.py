@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from auditd.api.auth import require, runtime_of
-from auditd.api.contracts import event_dict, unreviewed_dict, warnings_list
+from auditd.api.contracts import event_dict, warnings_list
 from auditd.api.errors import ApiError
 from auditd.model import Origin
 from auditd.service import now_utc
@@ -100,11 +100,15 @@ def drift(request: Request, _token: Reader, *, account: ShortText = None,
 
 @router.get("/api/v1/unreviewed", tags=["review"],
             summary="Changes without an independent review (like `driftaudit unreviewed`)")
-def unreviewed(request: Request, _token: Reader, since: Since = "7d") -> Any:
+def unreviewed(request: Request, _token: Reader, since: Since = "7d",
+               include_baseline: Annotated[bool, Query(
+                   description="also list each scope's first-snapshot changes")] = False) -> Any:
+    from auditd.render.review import review_dict
     from auditd.service.review import unreviewed_changes
 
-    found = unreviewed_changes(runtime_of(request), parse_time_param(since, "since"))
-    return {"changes": [unreviewed_dict(c, s) for c, s in found]}
+    found = unreviewed_changes(runtime_of(request), parse_time_param(since, "since"),
+                               include_baseline=include_baseline)
+    return {"changes": [review_dict(c, s) for c, s in found]}
 
 
 @router.get("/api/v1/events", tags=["changes"], summary="Change events, by start time")
