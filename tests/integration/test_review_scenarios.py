@@ -288,3 +288,55 @@ def test_live_changes_baseline_out_of_band_and_applied(tmp_path: Path, cli: Cli,
                     "--reason", "temporary bastion access, ticket OPS-12")
     assert done["review"]["status"] == "reviewed"
     assert not [r for r in cli.json("unreviewed") if r["scope"] == scope]
+
+
+# --- CloudTrail-attributed live changes (imported snapshot files) -----------------------------
+
+DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ci/terraform-deploy"
+
+
+def attributed(path: Path, taken_at: datetime, versioning: str, *, actor: str, issuer: str,
+               via: str) -> str:
+    """A live snapshot whose bucket carries CloudTrail attribution in its provenance."""
+    provenance = {"actor": actor, "via": via, "event_time": taken_at.isoformat(),
+                  "event_id": f"ev-{versioning}", "session_issuer": issuer,
+                  "user_agent": "APN/1.0 HashiCorp/1.0 Terraform/1.7.5" if via == "terraform"
+                  else "console.amazonaws.com"}
+    path.write_text(json.dumps({
+        "format": "driftaudit-snapshot", "version": 1, "scope": f"aws/{ACCOUNT}",
+        "taken_at": taken_at.isoformat(),
+        "defaults": {"account": ACCOUNT, "region": REGION, "origin": "live"},
+        "resources": [{"type": "aws_s3_bucket", "id": "logs", "provenance": provenance,
+                       "attributes": {"bucket": "logs", "versioning": versioning}}]}))
+    return str(path)
+
+
+def test_cloudtrail_session_issuer_and_session_identity(tmp_path: Path, cli: Cli,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRIFTAUDIT_REVIEW__DEPLOY_PRINCIPALS",
+                       json.dumps(["arn:aws:iam::*:role/ci/terraform-deploy"]))
+    now = datetime.now(UTC)
+    jane = f"arn:aws:sts::{ACCOUNT}:assumed-role/AdminSSO/jane@example.com"
+    files = [
+        attributed(tmp_path / "0.json", now - timedelta(hours=3), "Disabled", actor=jane,
+                   issuer=f"arn:aws:iam::{ACCOUNT}:role/AdminSSO", via="console"),
+        attributed(tmp_path / "1.json", now - timedelta(hours=2), "Enabled",
+                   actor=f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform-deploy/run-9",
+                   issuer=DEPLOY_ROLE, via="terraform"),
+        attributed(tmp_path / "2.json", now - timedelta(hours=1), "Suspended", actor=jane,
+                   issuer=f"arn:aws:iam::{ACCOUNT}:role/AdminSSO", via="console")]
+    cli.json("snapshot", "import", *files)
+    live = [c for c in cli.json("changes", "--origin", "live") if c["kind"] == "modified"]
+    statuses = [(c["via"], cli.show(c["id"])["status"]) for c in live]
+    assert statuses == [("terraform", "reviewed"), ("console", "out-of-band")]
+    by_deploy = cli.show(live[0]["id"])["evidence"][0]
+    assert by_deploy["source"] == "deploy-principal"
+    assert "arn:aws:iam::*:role/ci/terraform-deploy" in by_deploy["detail"]
+
+    for form in ("jane", "JANE@example.com", jane):  # the session name is jane's identity
+        code, _, err = cli("review", "approve", str(live[1]["id"]), "--by", form,
+                           "--reason", "fine")
+        assert code == 2 and "they are its author" in err, form
+    code, _, err = cli("review", "approve", str(live[1]["id"]), "--by", "AdminSSO",
+                       "--reason", "the role is not a person")
+    assert code == 0, err
