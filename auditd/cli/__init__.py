@@ -156,5 +156,6 @@ def main(argv: list[str] | None = None) -> None:
 from auditd.cli import aws, core, correlation, drift, review, rules, terraform  # noqa: E402
 
 __all__ += ["aws", "core", "correlation", "drift", "review", "rules", "terraform"]
+import auditd.cli.cloudtrail  # noqa: E402, F401  (collect/watch cloudtrail)
 from auditd.cli import api  # noqa: E402, F401  (serve, token)
 from auditd.cli import daemon  # noqa: E402, F401  (daemon run, daemon status)
