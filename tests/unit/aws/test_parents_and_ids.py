@@ -1,0 +1,128 @@
+"""The six later types beyond their round trip: listing per parent, AWS-managed children,
+import-id keys against state files as Terraform writes them, and the AWS default bucket
+encryption's provenance through the store into drift."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from auditd.collectors.aws.collector import to_snapshot
+from auditd.collectors.terraform.state import StateDefaults, parse_state
+from auditd.diff.drift import compute_drift
+from auditd.diff.drift_inputs import DriftInput, Stack
+from auditd.model import DriftKind, Resource
+from auditd.normalize import HmacFingerprinter, normalize_resource
+from auditd.service.drift import to_resource
+from auditd.store import Store
+from tests.unit.aws.scenarios_containers import ecs_service, ecs_task_definition
+from tests.unit.aws.scenarios_dns import make_zone, upsert
+from tests.unit.aws.scenarios_iam import make_role, policy
+from tests.unit.aws.scenarios_storage import bucket_encryption, make_bucket
+from tests.unit.aws.support import ACCOUNT, REGION, client, collect, resources, state_document
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+FP = HmacFingerprinter(b"k" * 32)
+SSE = "aws_s3_bucket_server_side_encryption_configuration"
+ATTACHMENT = "aws_iam_role_policy_attachment"
+
+
+def _ids(tf_type: str, *, strict: bool = False) -> set[str]:
+    outcomes = collect([tf_type], strict=strict)
+    assert [o.error for o in outcomes if o.error] == []
+    return {r.key.id for r in resources(outcomes)}
+
+
+def _state(tf_type: str, *instances: dict[str, object]) -> list[Resource]:
+    document = json.loads(state_document(tf_type, {}))
+    document["resources"][0]["instances"] = [
+        {"schema_version": 0, "attributes": a, "sensitive_attributes": []} for a in instances]
+    read = parse_state(json.dumps(document).encode(), "terraform.tfstate",
+                       StateDefaults(account=ACCOUNT, region=REGION))
+    return [normalize_resource(r, FP) for r in read.resources]
+
+
+def _drift(live: list[Resource], applied: list[Resource]) -> list[tuple[DriftKind, str]]:
+    inp = DriftInput(live=[normalize_resource(r, FP) for r in live],
+                     stacks=[Stack("prod", applied)], observed_at=T0,
+                     live_authoritative=lambda _key: True)
+    return sorted((d.finding.kind, d.finding.key.id) for d in compute_drift(inp).drifts)
+
+
+def test_a_role_policy_attachment_with_terraforms_random_id_matches_live(mocked: None) -> None:
+    make_role()
+    arn = policy()["id"]
+    client("iam").attach_role_policy(RoleName="app-runner", PolicyArn=arn)
+    live = resources(collect([ATTACHMENT]))
+    applied = _state(ATTACHMENT, {"id": "app-runner-20241105093012345600000001",
+                                  "role": "app-runner", "policy_arn": arn})
+    assert [r.key for r in applied] == [r.key for r in live]
+    assert applied[0].key.id == f"app-runner/{arn}"
+    assert applied[0].provenance["id_source"] == "import-id"
+    assert _drift(live, applied) == []
+    client("iam").detach_role_policy(RoleName="app-runner", PolicyArn=arn)
+    assert _drift(resources(collect([ATTACHMENT])), applied) == [
+        (DriftKind.MISSING, f"app-runner/{arn}")]
+
+
+def test_attachments_of_service_linked_roles_are_aws_managed(mocked: None) -> None:
+    iam = client("iam")
+    linked = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")["Role"]
+    arn = policy()["id"]
+    iam.attach_role_policy(RoleName=linked["RoleName"], PolicyArn=arn)
+    assert _ids(ATTACHMENT) == set()
+    assert _ids(ATTACHMENT, strict=True) == {f"{linked['RoleName']}/{arn}"}
+
+
+def test_records_skip_the_apex_ns_and_soa_unless_strict(mocked: None) -> None:
+    zone_id = make_zone()
+    upsert(zone_id, {"Name": "example.com.", "Type": "MX", "TTL": 300,
+                     "ResourceRecords": [{"Value": "10 mail.example.com."}]})
+    upsert(zone_id, {"Name": "api.example.com.", "Type": "CNAME", "TTL": 60,
+                     "SetIdentifier": "blue", "Weight": 10,
+                     "ResourceRecords": [{"Value": "blue.example.net"}]})
+    assert _ids("aws_route53_record") == {f"{zone_id}_example.com_MX",
+                                          f"{zone_id}_api.example.com_CNAME_blue"}
+    assert _ids("aws_route53_record", strict=True) >= {f"{zone_id}_example.com_NS",
+                                                       f"{zone_id}_example.com_SOA"}
+
+
+def test_a_record_configured_by_relative_or_full_name_matches_live(mocked: None) -> None:
+    zone_id = make_zone()
+    upsert(zone_id, {"Name": "www.example.com.", "Type": "A", "TTL": 300,
+                     "ResourceRecords": [{"Value": "192.0.2.10"}]})
+    live = resources(collect(["aws_route53_record"]))
+    common = {"zone_id": zone_id, "fqdn": "www.example.com", "type": "A", "ttl": 300,
+              "records": ["192.0.2.10"], "set_identifier": "", "health_check_id": "",
+              "multivalue_answer_routing_policy": False, "alias": []}
+    for name in ("www", "www.example.com"):
+        applied = _state("aws_route53_record",
+                         {**common, "id": f"{zone_id}_{name}_A", "name": name})
+        assert _drift(live, applied) == []
+
+
+def test_only_active_ecs_services_and_the_latest_active_revision(mocked: None) -> None:
+    service = ecs_service()
+    assert _ids("aws_ecs_service") == {service["id"]}  # "old" was deleted: INACTIVE
+    family = ecs_task_definition()
+    found = resources(collect(["aws_ecs_task_definition"]))
+    assert {r.key.id for r in found} == {"web"}  # "retired" has no ACTIVE revision
+    assert found[0].attrs["arn"] == family["arn"]
+
+
+def test_the_default_encryption_keeps_its_mark_through_the_store(mocked: None,
+                                                                  store: Store) -> None:
+    bucket_encryption()  # acme-audit-logs: the AWS default rule
+    kms = make_bucket("acme-kms")
+    client("s3").put_bucket_encryption(Bucket=kms, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {
+            "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "arn:aws:kms:eu-west-1:1:key/k"},
+            "BucketKeyEnabled": True}]})
+    make_bucket("acme-none")  # moto applies no default: no resource at all
+    store.ingest(to_snapshot(ACCOUNT, collect([SSE]), T0), FP)
+    stored = [to_resource(v) for v in store.scope_state(f"aws/{ACCOUNT}")]
+    marks = {r.key.id: r.provenance.get("aws_default", False) for r in stored}
+    assert marks == {"acme-audit-logs": True, "acme-kms": False}
+    inp = DriftInput(live=stored, stacks=[Stack("prod", [])], observed_at=T0)
+    assert [(d.finding.kind, d.finding.key.id) for d in compute_drift(inp).drifts] == [
+        (DriftKind.UNMANAGED, "acme-kms")]
