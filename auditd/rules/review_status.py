@@ -149,7 +149,11 @@ def authors_of(change: Change) -> list[str]:
         person = git.get("author")  # a merge's author merely pressed "merge": not an author
         if isinstance(person, Mapping):
             texts.extend(str(person.get(k) or "") for k in ("email", "name"))
-    return [t for t in texts if t]
+    unique: dict[str, str] = {}
+    for text in texts:
+        if text:
+            unique.setdefault(text.casefold(), text)
+    return list(unique.values())
 
 
 def author_identity(change: Change) -> Identity:

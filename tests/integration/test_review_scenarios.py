@@ -131,7 +131,7 @@ def test_retro_review_clears_an_overdue_emergency(tmp_path: Path, cli: Cli) -> N
     assert before["status"] == "emergency-overdue" and "db outage" in before["reason"]
     code, _, err = cli("review", "approve", str(urgent["id"]), "--by", "Carol Oncall",
                        "--reason", "my own outage fix")
-    assert code == 2 and "they are its author" in err
+    assert code == 2 and "they are its author (carol@example.com, Carol Oncall)" in err
     done = cli.json("review", "approve", str(urgent["id"]), "--by", "bob@example.com",
                     "--reason", "restore reviewed after the incident")
     assert done["approval"]["kind"] == "retro-review"
