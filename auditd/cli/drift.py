@@ -54,6 +54,8 @@ def drift(ctx: click.Context, account: str | None, tf_type: str | None, severity
     flt = DriftFilter(account=account, tf_type=tf_type, min_severity=severity, status=status)
     outcome = current_drift(obj.runtime(), rule_dirs=_rule_dirs(rules_dirs), flt=flt,
                             record=True)
+    for warning in outcome.notices.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         json_out(render.drift_outcome_dict(outcome))
     else:

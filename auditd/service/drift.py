@@ -15,6 +15,10 @@ What is read from the store (current versions of every scope):
 * ``changed`` compares the attributes each live type maps
   (:mod:`auditd.service.drift_mapped`).
 
+Notifications (:mod:`auditd.service.notify`): a recorded run announces the findings that
+opened since the last announcement to the ``[notify]`` webhooks, muted by maintenance
+windows; a failing sink only gives a warning (``DriftOutcome.notices``).
+
 Lifecycle: the evaluation always covers the whole store (filters only choose what is
 shown), so with ``record=True`` every run syncs the stored findings
 (:func:`auditd.store.findings.sync_findings`): new ones open, gone ones resolve, expired
@@ -44,6 +48,7 @@ from auditd.service import Runtime, now_utc
 from auditd.service.drift_causes import change_times
 from auditd.service.drift_mapped import registry_mapped_fields
 from auditd.service.drift_roots import names_state, root_for_state
+from auditd.service.notify import NotifyReport, notify_drift
 from auditd.service.terraform import repository_name
 from auditd.store.findings import FINDING_STATUSES, FindingObservation, StoredFinding, finding_key
 
@@ -103,6 +108,7 @@ class DriftOutcome:
     records: Mapping[str, StoredFinding] = field(default_factory=dict)
     resolved: tuple[StoredFinding, ...] = ()
     ruleset: RuleSet | None = None  # the rules the run used (maintenance windows)
+    notices: NotifyReport = field(default_factory=NotifyReport)  # webhooks (record only)
 
     @property
     def active(self) -> tuple[RatedDrift, ...]:
@@ -163,15 +169,18 @@ def current_drift(rt: Runtime, *, now: datetime | None = None,
     evaluated = evaluate_drift(report.drifts, ruleset, moment, mapped_fields=mapped)
     records: dict[str, StoredFinding] = {}
     resolved: tuple[StoredFinding, ...] = ()
+    notices = NotifyReport()
     if record:
         records = _record(rt, evaluated, moment)
+        notices = notify_drift(rt, evaluated, ruleset, moment)
         evaluated = [_with_record(r, records.get(finding_key_of(r))) for r in evaluated]
         if flt.status == "resolved":
             resolved = tuple(s for s in rt.store.findings("resolved") if flt.keeps_stored(s))
     rated = [r for r in evaluated if flt.keeps(r)]
     rated.sort(key=_order)
     return DriftOutcome(tuple(rated), sum(1 for r in rated if r.verdict.suppressed),
-                        _coverage(inp, report, flt), moment, records, resolved, ruleset)
+                        _coverage(inp, report, flt), moment, records, resolved, ruleset,
+                        notices)
 
 
 def _record(rt: Runtime, evaluated: Sequence[RatedDrift],
