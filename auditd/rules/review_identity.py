@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Identity", "anyone", "identity", "role_session_forms", "same_person"]
 
@@ -63,6 +64,7 @@ def _plain(text: str) -> Identity:
     return Identity(names=frozenset({text}))
 
 
+@lru_cache(maxsize=4096)  # the same few actors and approvers recur across many changes
 def identity(text: str) -> Identity:
     """Every form ``text`` names someone by (see the module docstring)."""
     text = text.strip()

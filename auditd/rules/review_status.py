@@ -248,11 +248,14 @@ def _rules_text(policy: ReviewPolicy) -> str:
 def _tally(change: Change, recorded: Sequence[RecordedApproval],
            policy: ReviewPolicy) -> _Tally:
     """Git approvers then recorded ones; each person counts once, authors not at all."""
+    candidates = _candidates(change, recorded)
+    if not candidates:
+        return _Tally((), (), ())
     authors = author_identity(change)
     evidence: list[Evidence] = []
     counted: list[tuple[str, Identity]] = []
     by_authors: list[str] = []
-    for source, who, detail in _candidates(change, recorded):
+    for source, who, detail in candidates:
         person = identity(who)
         note, counts = "", True
         if not policy.author_may_approve and same_person(person, authors):
