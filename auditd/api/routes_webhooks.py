@@ -62,9 +62,9 @@ def pagerduty(request: Request, body: Body,
         raise ApiError(503, "webhook_not_configured", "no PagerDuty webhook secret is "
                        "configured (api.pagerduty_secret_file or "
                        "DRIFTAUDIT_API__PAGERDUTY_SECRET); see docs/api.md")
-    if x_pagerduty_signature is None:
+    if not (x_pagerduty_signature or "").strip():
         raise ApiError(401, "signature_missing", "the X-PagerDuty-Signature header is missing")
-    if not verify_pagerduty_signature(body, x_pagerduty_signature, secrets):
+    if not verify_pagerduty_signature(body, x_pagerduty_signature or "", secrets):
         raise ApiError(401, "signature_invalid", "no X-PagerDuty-Signature matches the body "
                        "signed with a configured secret")
     require_media_type(request, JSON_TYPES)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import uvicorn
 
 from auditd.api.app import ACCESS_LOG, create_app
+from auditd.config import ApiSettings
 from auditd.service import Runtime
 
 __all__ = ["LOG_CONFIG", "ApiServer", "Companion", "bind", "serve"]
@@ -77,9 +78,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(runtime: Runtime, *, log_config: dict[str, Any] | None,
-            graceful_s: float) -> _Server:
-    config = uvicorn.Config(create_app(runtime), log_config=log_config, access_log=False,
+def _server(runtime: Runtime, *, log_config: dict[str, Any] | None, graceful_s: float,
+            api_settings: ApiSettings | None = None) -> _Server:
+    app = create_app(runtime, api_settings=api_settings)
+    config = uvicorn.Config(app, log_config=log_config, access_log=False,
                             timeout_graceful_shutdown=int(graceful_s), lifespan="off",
                             server_header=False, proxy_headers=False)
     return _Server(config)
@@ -117,9 +119,11 @@ def serve(runtime: Runtime, sock: socket.socket, *, graceful_s: float = 10.0,
 class ApiServer:
     """The API in a background thread on ``host``:0 (or a given port), for tests and embedding."""
 
-    def __init__(self, runtime: Runtime, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, runtime: Runtime, host: str = "127.0.0.1", port: int = 0, *,
+                 api_settings: ApiSettings | None = None) -> None:
         self.socket = bind(host, port)
-        self._server = _server(runtime, log_config=None, graceful_s=2.0)
+        self._server = _server(runtime, log_config=None, graceful_s=2.0,
+                               api_settings=api_settings)
         self._thread = threading.Thread(target=self._server.run, args=([self.socket],),
                                         name="driftaudit-api", daemon=True)
 
