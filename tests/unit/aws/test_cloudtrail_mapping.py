@@ -70,3 +70,11 @@ def test_unsupported_events_and_types_touch_no_key() -> None:
     assert keys_of(_event("kms", "DisableKey", {"keyId": "alias/app"})) == ()
     event = _event("ec2", "CreateVpc", {}, {"vpc": {"vpcId": "vpc-1"}})
     assert keys_of(event, supported=lambda t: t != "aws_vpc") == ()
+
+
+def test_the_docs_list_every_mapped_type() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "cloudtrail.md").read_text()
+    missing = [t for t in sorted(mapped_types()) if f"`{t}`" not in docs]
+    assert not missing, f"docs/cloudtrail.md does not list {missing}: regenerate its table"
