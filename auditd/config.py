@@ -186,11 +186,14 @@ class DaemonSettings(BaseModel):
     terraform_interval: str = Field("5m", description="collect every configured repository")
     aws_interval: str = Field("15m", description="collect live AWS (when [aws] is configured)")
     drift_interval: str = Field("5m", description="evaluate drift and record its findings")
+    checkpoint_interval: str = Field("1h", description="sign an audit checkpoint of the "
+                                                       "store's hash chains")
     watch_terraform: bool = Field(True, description="also collect a repository on file "
                                                     "changes (inotify), as `watch terraform`")
     lease_ttl: str = Field("10m", description="how long a silent job holder keeps its job")
 
-    @field_validator("terraform_interval", "aws_interval", "drift_interval", "lease_ttl")
+    @field_validator("terraform_interval", "aws_interval", "drift_interval",
+                     "checkpoint_interval", "lease_ttl")
     @classmethod
     def _duration(cls, value: str) -> str:
         if value.strip() not in ("", "0"):
@@ -221,6 +224,9 @@ class Settings(BaseSettings):
 
     state_dir: Path = Field(default_factory=default_state_dir)
     fingerprint_key_file: Path | None = None
+    audit_key_file: Path | None = Field(
+        None, description="Ed25519 key signing audit checkpoints and exports "
+                          "(default <state_dir>/audit-signing.key)")
     store: StoreSettings = StoreSettings()
     snapshot: SnapshotSettings = SnapshotSettings()
     terraform: TerraformSettings = TerraformSettings()
@@ -250,6 +256,10 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.fingerprint_key_file or self.state_dir / "fingerprint.key"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.state_dir / "audit-signing.key"
 
     def database_url(self, override: str | None = None) -> str:
         if override:

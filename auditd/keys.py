@@ -21,10 +21,12 @@ __all__ = ["KEY_BYTES", "load_fingerprinter", "load_or_create_key"]
 KEY_BYTES = 32
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """Read the key, or create it atomically (0600) if the file does not exist."""
+def load_or_create_key(path: Path, label: str = "fingerprint key") -> bytes:
+    """Read the key, or create it atomically (0600) if the file does not exist.
+
+    ``label`` names the key in errors (the audit signing key uses this too)."""
     try:
-        return _read_key(path)
+        return _read_key(path, label)
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -42,13 +44,13 @@ def load_or_create_key(path: Path) -> bytes:
         pass
     finally:
         tmp.unlink()
-    return _read_key(path)
+    return _read_key(path, label)
 
 
-def _read_key(path: Path) -> bytes:
+def _read_key(path: Path, label: str) -> bytes:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"fingerprint key {path} is readable by others "
+        raise ConfigError(f"{label} {path} is readable by others "
                           f"(mode {oct(mode & 0o777)})",
                           hint=f"chmod 600 {path}")
     text = path.read_text(encoding="ascii", errors="replace").strip()
@@ -56,11 +58,11 @@ def _read_key(path: Path) -> bytes:
         key = bytes.fromhex(text)
     except ValueError:
         raise ConfigError(
-            f"fingerprint key {path} is not hex",
+            f"{label} {path} is not hex",
             hint="restore it from backup; a new key makes every secret look changed",
         ) from None
     if len(key) < 16:
-        raise ConfigError(f"fingerprint key {path} is too short ({len(key)} bytes, need 16+)")
+        raise ConfigError(f"{label} {path} is too short ({len(key)} bytes, need 16+)")
     return key
 
 

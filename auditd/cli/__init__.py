@@ -159,3 +159,4 @@ __all__ += ["aws", "core", "correlation", "drift", "review", "rules", "terraform
 import auditd.cli.cloudtrail  # noqa: E402, F401  (collect/watch cloudtrail)
 from auditd.cli import api  # noqa: E402, F401  (serve, token)
 from auditd.cli import daemon  # noqa: E402, F401  (daemon run, daemon status)
+from auditd.cli import audit  # noqa: E402, F401  (audit, export)

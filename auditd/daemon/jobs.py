@@ -1,8 +1,10 @@
 """The daemon's scheduled jobs and how one run of a job is leased, renewed and recorded.
 
 A :class:`Job` is a name, an interval and a function returning a one-line outcome.
-:func:`configured_jobs` builds them from the settings: one per Terraform repository,
-one for live AWS (only when ``[aws]`` is configured), one for drift.  A
+:func:`configured_jobs` builds them from the settings: one per Terraform repository
+(unless the daemon watches them: the watcher collects them then),
+one for live AWS (only when ``[aws]`` is configured), one for drift, one signing an
+audit checkpoint.  A
 :class:`LeasedRunner` runs a job only when it wins the job's lease in the store
 (:class:`~auditd.store.Leases`), renews the lease while the job runs, and records the
 outcome, so several processes sharing one PostgreSQL run each job once per interval.
@@ -50,7 +52,9 @@ def configured_jobs(rt: Runtime) -> list[Job]:
     settings = rt.settings.daemon
     jobs: list[Job] = []
     terraform = interval(settings.terraform_interval)
-    if terraform is not None:
+    # A watched repository is collected by its watcher (at start, on changes, and every
+    # terraform.rescan_interval); scheduling it too would race the watcher.
+    if terraform is not None and not settings.watch_terraform:
         jobs += [Job(f"terraform:{_repo_name(repo)}", terraform, partial(_terraform, rt, repo))
                  for repo in rt.settings.terraform.repositories]
     aws = interval(settings.aws_interval)
@@ -59,6 +63,9 @@ def configured_jobs(rt: Runtime) -> list[Job]:
     drift = interval(settings.drift_interval)
     if drift is not None:
         jobs.append(Job("drift", drift, partial(_drift, rt)))
+    audit = interval(settings.checkpoint_interval)
+    if audit is not None:
+        jobs.append(Job("audit-checkpoint", audit, partial(_checkpoint, rt)))
     return jobs
 
 
@@ -136,3 +143,10 @@ def _drift(rt: Runtime) -> str:
     outcome = current_drift(rt, record=True)
     shown = len(outcome.findings) - outcome.suppressed
     return f"ok: {shown} finding(s), {outcome.suppressed} suppressed by rules"
+
+
+def _checkpoint(rt: Runtime) -> str:
+    from auditd.service.audit import make_checkpoint
+
+    made = make_checkpoint(rt)
+    return "ok: nothing new" if made is None else f"ok: checkpoint {made.seq}"

@@ -84,12 +84,14 @@ def test_collects_on_schedule_and_on_file_change_and_tells_systemd(
                   watch_terraform=True)
     daemon = Daemon(rt, notifier=Notifier(address),
                     on_outcome=lambda name, out: outcomes.append((name, out)))
-    assert [j.name for j in daemon.jobs] == ["terraform:infra", "drift"]  # no [aws]: no job
+    # the watcher collects the repository; no [aws] section: no AWS job
+    assert [j.name for j in daemon.jobs] == ["drift", "audit-checkpoint"]
     daemon.start()
     try:
         _wait_for(lambda: {n for n, o in outcomes if o and o.startswith("ok")}
-                  >= {"terraform:infra", "drift"})
+                  >= {"drift", "audit-checkpoint"})
         assert any("READY=1" in m for m in received)
+        _wait_for(lambda: bool(rt.store.changes(ChangeFilter())))  # the initial collection
         (repo / "main.tf").write_text(MAIN_TF % "jobs-v2")  # the watcher collects it
         _wait_for(lambda: any(c.kind.value == "modified" for c in
                               rt.store.changes(ChangeFilter())))
@@ -99,8 +101,24 @@ def test_collects_on_schedule_and_on_file_change_and_tells_systemd(
         daemon.stop()
         rt.close()
     assert any("STOPPING=1" in m for m in received)
-    assert states["terraform:infra"].startswith("ok: 1 root(s)")
-    assert states["drift"].startswith("ok:")
+    assert states["drift"].startswith("ok:") and states["audit-checkpoint"].startswith("ok:")
+
+
+def test_an_unwatched_repository_is_collected_on_schedule(tmp_path: Path, repo: Path) -> None:
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'store.db'}", repo,
+                  terraform_interval="1h", watch_terraform=False, drift_interval="0",
+                  checkpoint_interval="")
+    daemon = Daemon(rt, notifier=Notifier(""))
+    assert [j.name for j in daemon.jobs] == ["terraform:infra"]
+    daemon.start()
+    try:
+        _wait_for(lambda: any(s.last_outcome for s in Leases(rt.store).states()))
+        daemon.stop()
+        (state,) = Leases(rt.store).states()
+    finally:
+        daemon.stop()
+        rt.close()
+    assert state.last_outcome == "ok: 1 root(s), 1 change(s), 0 state(s)"
 
 
 def test_two_processes_run_a_job_once_per_interval(tmp_path: Path, store_url: str,

@@ -57,6 +57,18 @@ def _event(source: str, name: str, request: Any = None, response: Any = None,
     ("dynamodb", "TagResource",
      {"resourceArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/orders"}, None,
      ("aws_dynamodb_table", "orders", "eu-west-1")),
+    ("route53", "ChangeResourceRecordSets", {"hostedZoneId": "/hostedzone/Z9", "changeBatch": {
+        "changes": [{"action": "UPSERT", "resourceRecordSet": {"name": "WWW.Example.com.",
+                                                              "type": "A"}}]}}, None,
+     ("aws_route53_record", "Z9_www.example.com_A", "global")),
+    ("ecs", "RegisterTaskDefinition", {"family": "web"}, {"taskDefinition": {
+        "family": "web", "revision": 3}}, ("aws_ecs_task_definition", "web", "eu-west-1")),
+    ("ecs", "DeregisterTaskDefinition", {"taskDefinition": "web:3"}, None,
+     ("aws_ecs_task_definition", "web", "eu-west-1")),
+    ("elasticloadbalancing", "ModifyListener", {"listenerArn": "arn:aws:elasticloadbalancing:"
+                                                "eu-west-1:111122223333:listener/app/a/b/c"},
+     None, ("aws_lb_listener", "arn:aws:elasticloadbalancing:eu-west-1:111122223333:"
+                               "listener/app/a/b/c", "eu-west-1")),
 ])
 def test_ids_are_terraform_ids(source: str, name: str, request_: Any, response: Any,
                                expected: tuple[str, str, str]) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditd.collectors.aws.cloudtrail.records import TrailEvent
+from auditd.collectors.aws.route53 import dns_name
 from auditd.model import ResourceKey
 
 __all__ = ["GLOBAL_SOURCES", "RULES", "UNMAPPED", "Rule", "Target", "base_event_name",
@@ -345,7 +346,7 @@ def _route53_records(raw: Any, event: TrailEvent) -> list[str]:
     changes = event.request.get("changeBatch", {})
     out = []
     for change in _records(changes):
-        name = str(change.get("name", "")).rstrip(".").lower()
+        name = dns_name(change.get("name"))
         kind = str(change.get("type", ""))
         ident = change.get("setIdentifier")
         if name and kind:
