@@ -33,16 +33,10 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection
 
 from auditd.keys import load_or_create_key
 from auditd.store import Store
-from auditd.store.auditchain import (
-    CHAINED_TABLES,
-    AuditChainStore,
-    StoredCheckpoint,
-    rows_after,
-)
+from auditd.store.auditchain import CHAINED_TABLES, AuditChainStore, RowReader, StoredCheckpoint
 from auditd.timeutil import to_micros
 
 __all__ = ["GENESIS", "AuditSigner", "ChainHead", "VerifyReport", "canonical_row_hash",
@@ -133,8 +127,8 @@ def checkpoint_hash(seq: int, created_at: int, heads: Mapping[str, Mapping[str, 
 def checkpoint(store: Store, signer: AuditSigner, now: datetime) -> StoredCheckpoint | None:
     """Extend every chain from the last checkpoint to the newest row and store a signed
     checkpoint; None when no audit record was added since the last one."""
-    def build(conn: Connection, last: StoredCheckpoint | None) -> StoredCheckpoint | None:
-        heads = {name: _extend(conn, name, _head(last, name)) for name in CHAINED_TABLES}
+    def build(read: RowReader, last: StoredCheckpoint | None) -> StoredCheckpoint | None:
+        heads = {name: _extend(read, name, _head(last, name)) for name in CHAINED_TABLES}
         if last is not None and all(heads[n] == _head(last, n) for n in heads):
             return None
         seq = 1 if last is None else last.seq + 1
@@ -155,9 +149,9 @@ def _head(last: StoredCheckpoint | None, table: str) -> ChainHead:
     return ChainHead(int(found["upto"]), int(found["count"]), str(found["hash"]))
 
 
-def _extend(conn: Connection, table: str, head: ChainHead) -> ChainHead:
+def _extend(read: RowReader, table: str, head: ChainHead) -> ChainHead:
     while True:
-        batch = rows_after(conn, table, head.upto, None, _BATCH)
+        batch = read(table, head.upto, _BATCH)
         head = head.extended(batch)
         if len(batch) < _BATCH:
             return head

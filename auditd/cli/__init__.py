@@ -157,6 +157,4 @@ from auditd.cli import aws, core, correlation, drift, review, rules, terraform  
 
 __all__ += ["aws", "core", "correlation", "drift", "review", "rules", "terraform"]
 import auditd.cli.cloudtrail  # noqa: E402, F401  (collect/watch cloudtrail)
-from auditd.cli import api  # noqa: E402, F401  (serve, token)
-from auditd.cli import daemon  # noqa: E402, F401  (daemon run, daemon status)
-from auditd.cli import audit  # noqa: E402, F401  (audit, export)
+from auditd.cli import api, audit, daemon  # noqa: E402, F401  (serve/token, audit/export, daemon)

@@ -25,7 +25,7 @@ from auditd.store.schema import approvals, audit_checkpoints, changes, drift_tra
 if TYPE_CHECKING:
     from auditd.store import Store
 
-__all__ = ["CHAINED_TABLES", "AuditChainStore", "StoredCheckpoint"]
+__all__ = ["CHAINED_TABLES", "AuditChainStore", "RowReader", "StoredCheckpoint"]
 
 CHAINED_TABLES: dict[str, Table] = {
     "changes": changes, "approvals": approvals, "drift_transitions": drift_transitions}
@@ -43,7 +43,9 @@ class StoredCheckpoint:
     signature: str
 
 
-Build = Callable[[Connection, StoredCheckpoint | None], StoredCheckpoint | None]
+# read(table, after_id, limit) -> up to ``limit`` rows of ``table`` past ``after_id``, by id
+RowReader = Callable[[str, int, int], list[dict[str, Any]]]
+Build = Callable[[RowReader, StoredCheckpoint | None], StoredCheckpoint | None]
 
 
 class AuditChainStore:
@@ -70,14 +72,18 @@ class AuditChainStore:
             last = int(batch[-1]["id"])
 
     def append(self, build: Build) -> StoredCheckpoint | None:
-        """In one write transaction with the chained tables locked: ``build`` reads from
-        the last checkpoint on and returns the next one (or None: nothing new), which
-        is stored.  A concurrent checkpoint loses on the unique ``prev_hash``."""
+        """In one write transaction with the chained tables locked: ``build`` reads rows
+        (through the reader it is given) from the last checkpoint on and returns the next
+        checkpoint (or None: nothing new), which is stored.  A concurrent checkpoint
+        loses on the unique ``prev_hash``."""
         with self._write() as conn:
             _lock_chained(conn)
             last = conn.execute(select(audit_checkpoints).order_by(
                 audit_checkpoints.c.seq.desc()).limit(1)).first()
-            made = build(conn, None if last is None else _checkpoint(last))
+            def read(table: str, after_id: int, limit: int) -> list[dict[str, Any]]:
+                return rows_after(conn, table, after_id, None, limit)
+
+            made = build(read, None if last is None else _checkpoint(last))
             if made is not None:
                 conn.execute(insert(audit_checkpoints).values(
                     seq=made.seq, created_at=made.created_at,

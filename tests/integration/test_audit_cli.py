@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from auditd.service import demo_snapshot_paths
 from auditd.export import to_csv
+from auditd.service import demo_snapshot_paths
 from tests.cli_support import run
 
 
