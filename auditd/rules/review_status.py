@@ -139,8 +139,9 @@ def is_emergency(change: Change) -> bool:
 
 
 def authors_of(change: Change) -> list[str]:
-    """Every identity text the change's author is stored under (actor, git authors)."""
-    texts = [change.actor or ""]
+    """Every identity text the change's author is stored under (actor, CloudTrail session
+    name, git authors), each once."""
+    texts = [change.actor or "", _provenance_text(change, "session_name")]
     review = change.provenance.get("review")
     if isinstance(review, Mapping):
         texts.extend(_strings(review.get("authors")))

@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from auditd.model import Change, ChangeKind, Origin, ResourceKey
+from auditd.rules.review_identity import same_person
 from auditd.rules.review_status import (
     RecordedApproval,
     ReviewState,
     ReviewStatus,
+    author_identity,
+    authors_of,
     is_emergency,
     review_status,
 )
@@ -218,3 +221,13 @@ def test_cloudtrail_session_issuer_that_deploys_counts_as_the_deploy_principal()
     other = replace(change(Origin.LIVE, actor="arn:aws:sts::123456789012:assumed-role/Admin/x"),
                     provenance={"session_issuer": "arn:aws:iam::123456789012:role/Admin"})
     assert judge(other).state is ReviewState.OUT_OF_BAND
+
+
+def test_the_cloudtrail_session_name_is_an_author_identity() -> None:
+    live = replace(change(Origin.LIVE, actor="AROAEXAMPLEID:jane", via="console"),
+                   provenance={"session_name": "jane", "session_issuer": None})
+    assert authors_of(live) == ["AROAEXAMPLEID:jane", "jane"]
+    assert same_person("Jane", author_identity(live))
+    assert not same_person("bob", author_identity(live))
+    assert judge(live, recorded=(RecordedApproval("jane@example.com", "mine"),)).state \
+        is ReviewState.OUT_OF_BAND
