@@ -20,7 +20,9 @@ from auditd.rules.parse import MAX_RULE_FILE_BYTES
 __all__ = ["DEFAULT_RULE_DIRS", "INSTALLED_RULES", "ReloadResult", "RuleFiles", "load_rules",
            "read_rule_texts"]
 
-INSTALLED_RULES = Path(__file__).resolve().parents[1] / "rules"
+# The default packs: the top-level rules/ folder, shipped in the wheel as auditd/rule-packs
+# (package data; in a source tree auditd/rule-packs is a symlink to ../rules).
+INSTALLED_RULES = (Path(__file__).parent / "rule-packs").resolve()
 DEFAULT_RULE_DIRS = (INSTALLED_RULES, Path("/etc/driftaudit/rules.d"))
 SUFFIXES = (".yaml", ".yml")
 
