@@ -8,6 +8,7 @@ an object so pages can carry ``next_cursor`` and answers can carry ``warnings``
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from auditd.timeutil import parse_time
 __all__ = ["parse_time_param", "router"]
 
 router = APIRouter()
+log = logging.getLogger("auditd.api")
 Reader = Annotated[TokenRecord, require(Permission.READ)]
 Since = Annotated[str | None, Query(description="ISO-8601, `now`, or a duration back (2h, 7d)")]
 Until = Annotated[str | None, Query(description="same forms as `since`")]
@@ -45,9 +47,15 @@ def parse_time_param(value: str | None, name: str) -> datetime | None:
 
 @router.get("/healthz", tags=["health"], summary="Liveness: the store is reachable (no auth)")
 def healthz(request: Request) -> Any:
+    from auditd.errors import StoreError
     from auditd.service.listings import store_reachable
 
-    store_reachable(runtime_of(request))
+    try:
+        store_reachable(runtime_of(request))
+    except StoreError as exc:  # unauthenticated: say what, not where (no database URL)
+        log.warning("health check: %s", exc)
+        raise ApiError(503, "store_unavailable", "the store cannot be reached; see the "
+                       "server's log", headers={"Retry-After": "5"}) from None
     return {"status": "ok"}
 
 

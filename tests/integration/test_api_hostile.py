@@ -6,12 +6,18 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from auditd.api.bodies import MAX_DEPTH, MAX_ITEMS, MAX_STRING
+from auditd.api.server import ApiServer
+from auditd.config import Settings
+from auditd.service import Runtime
 from tests.integration.api_support import MAX_BODY, ApiEnv, running_api
+from tests.integration.store_support import execute
 
 EVENT = {"id": "h-1", "summary": "deploy", "started_at": "2026-11-26T09:00:00Z",
          "source": "hostile"}
@@ -159,3 +165,19 @@ def test_odd_paths_and_parameters(api: ApiEnv) -> None:
     assert api.get("/api/v1/changes", params={"limit": "ten"}).status_code == 400
     response = api.get("/api/v1/changes", params={"since": "9" * 400})
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_health_is_503_without_details_when_the_store_fails(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    runtime = Runtime(Settings(state_dir=tmp_path / "state"), db_url=f"sqlite:///{db}")
+    server = ApiServer(runtime).start()
+    try:
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        execute(runtime.store, "DROP TABLE cursors")  # the store breaks behind its back
+        response = httpx.get(f"{server.url}/healthz")
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "store_unavailable"
+        assert str(db) not in response.text
+    finally:
+        server.stop()
+        runtime.close()
