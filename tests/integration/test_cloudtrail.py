@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +25,9 @@ from typing import Any
 
 import boto3
 import pytest
+from click.testing import CliRunner
 
+from auditd.cli import cli
 from auditd.config import AwsAccount, AwsSettings, CloudTrailSettings, Settings
 from auditd.model import ChangeKind
 from auditd.service import Runtime
@@ -207,3 +213,73 @@ def test_a_console_change_from_an_eventbridge_message(runtime: Runtime,
     assert bodies == ["hello, not an event"]  # kept for the dead-letter queue; events consumed
     for m in left.get("Messages", ()):
         sqs.delete_message(QueueUrl=estate["queue"], ReceiptHandle=m["ReceiptHandle"])
+
+
+def _config(tmp_path: Path, endpoint: str, queue: str) -> Path:
+    path = tmp_path / "driftaudit.toml"
+    path.write_text(f'''state_dir = "{tmp_path}"
+[aws]
+region = "{WEST}"
+endpoint_url = "{endpoint}"
+regions = ["{WEST}", "{NORTH}", "{EAST}"]
+types = ["aws_vpc", "aws_security_group"]
+[[aws.accounts]]
+id = "{OWN}"
+name = "own"
+[[aws.accounts]]
+id = "{OTHER}"
+name = "other"
+role_arn = "{ROLE}"
+[aws.cloudtrail]
+bucket = "{TRAIL_BUCKET}"
+queue_url = "{queue}"
+poll_seconds = 1
+''')
+    return path
+
+
+def test_collect_cloudtrail_command_reads_an_organization_trail(
+        runtime: Runtime, estate: dict[str, Any], tmp_path: Path, store_url: str) -> None:
+    group = estate["groups"][(OWN, WEST)]
+    port = _console_change(estate["own"], WEST, group)
+    record = _record(OWN, WEST, group, port,
+                     userAgent="APN/1.0 HashiCorp/1.0 Terraform/1.9.5 terraform-provider-aws/5.7")
+    prefix = f"org-{uuid.uuid4().hex[:8]}"
+    key = _log_key(prefix, OWN, WEST, "o").replace("/AWSLogs/", "/AWSLogs/o-a1b2c3d4/")
+    estate["own"]("s3", WEST).put_object(Bucket=TRAIL_BUCKET, Key=key, Body=gzip.compress(
+        json.dumps({"Records": [record]}).encode()))
+    config = _config(tmp_path, runtime.settings.aws.endpoint_url or "", estate["queue"])
+
+    result = CliRunner().invoke(cli, ["--config", str(config), "--db", store_url, "collect",
+                                      "cloudtrail", "--prefix", prefix, "--json"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["writes"], summary["attributed"], summary["errors"]) == (1, 1, [])
+    (change,) = _group_changes(runtime, group)
+    assert change.via == "terraform" and change.actor == record["userIdentity"]["arn"]
+
+
+def test_watch_cloudtrail_command_stops_cleanly_on_ctrl_c(
+        runtime: Runtime, estate: dict[str, Any], tmp_path: Path, store_url: str) -> None:
+    group = estate["groups"][(OTHER, WEST)]
+    port = _console_change(estate["other"], WEST, group)
+    record = _record(OTHER, WEST, group, port)
+    config = _config(tmp_path, runtime.settings.aws.endpoint_url or "", estate["queue"])
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "auditd", "--config", str(config), "--db", store_url, "watch",
+         "cloudtrail"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        estate["own"]("sqs", WEST).send_message(QueueUrl=estate["queue"], MessageBody=json.dumps(
+            {"detail-type": "AWS API Call via CloudTrail", "account": OTHER, "region": WEST,
+             "detail": record}))
+        deadline = time.monotonic() + 60
+        while not _group_changes(runtime, group) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert "1 writes, 1 attributed" in out and "Traceback" not in err
+    (change,) = _group_changes(runtime, group)
+    assert change.actor == record["userIdentity"]["arn"] and change.via == "console"
