@@ -286,3 +286,22 @@ def test_the_committed_openapi_document_is_current(api: ApiEnv) -> None:
     paths = set(served["paths"])
     assert {"/healthz", "/api/v1/changes", "/api/v1/incidents/{incident_id}/suspects",
             "/api/v1/webhooks/pagerduty"} <= paths
+
+
+def test_concurrent_writers_and_readers_all_succeed(api: ApiEnv) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(n: int) -> int:
+        event = {"id": f"par-{n}", "summary": f"deploy {n}", "source": "parallel",
+                 "started_at": f"2026-09-01T10:{n % 60:02d}:00Z"}
+        return api.post_json("/api/v1/changes", event, role="ingest").status_code
+
+    def read(_n: int) -> int:
+        return api.get("/api/v1/events", params={"source": "parallel"}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        writes = list(pool.map(post, range(40)))
+        reads = list(pool.map(read, range(16)))
+    assert set(writes) == {200} and set(reads) == {200}
+    stored = api.get("/api/v1/events", params={"source": "parallel", "limit": 1000}).json()
+    assert len(stored["events"]) == 40
