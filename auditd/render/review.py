@@ -50,6 +50,11 @@ def approval_dict(a: StoredApproval) -> dict[str, Any]:
             "kind": a.kind, "recorded_at": _ts(a.recorded_at), "recorded_by": a.recorded_by}
 
 
+def _say(line: str) -> None:
+    """Print text that holds user data (addresses like ``x["a"]``, reasons) without markup."""
+    console.print(line, markup=False)
+
+
 def _state(status: ReviewStatus) -> Text:
     return Text(f"{status.state:<17}", style=_STATE_STYLE[status.state])
 
@@ -72,28 +77,27 @@ def print_review(change: Change, status: ReviewStatus) -> None:
     head = _state(status)
     head.append(f" change #{change.id}  {change.kind} {change.address or change.key}")
     console.print(head)
-    console.print(f"  observed  {_ts(change.observed_at)} in {change.scope} ({change.origin})")
+    _say(f"  observed  {_ts(change.observed_at)} in {change.scope} ({change.origin})")
     via = f" via {change.via}" if change.via else ""
-    console.print(f"  by        {change.actor or 'unknown'}{via}")
+    _say(f"  by        {change.actor or 'unknown'}{via}")
     if commit := _commit(change):
-        console.print(f"  commit    {commit}")
-    console.print(f"  reason    {status.reason}")
+        _say(f"  commit    {commit}")
+    _say(f"  reason    {status.reason}")
     if status.due is not None:
-        console.print(f"  due       {_ts(status.due)}")
+        _say(f"  due       {_ts(status.due)}")
     rules = ", ".join(status.rules) or "none matched: default of 1"
-    console.print(f"  policy    {status.required} approval(s) by someone other than the "
-                  f"author (review rules: {rules})")
+    _say(f"  policy    {status.required} approval(s) by someone other than the "
+         f"author (review rules: {rules})")
     if status.baseline:
-        console.print("  baseline  yes: stored by the first snapshot of its scope")
+        _say("  baseline  yes: stored by the first snapshot of its scope")
     if not status.evidence:
-        console.print("  evidence  none")
+        _say("  evidence  none")
     for e in status.evidence:
         mark = "counts" if e.counts else "      "
-        console.print(f"  evidence  [{mark}] {e.source}: {e.who + ' ' if e.who else ''}"
-                      f"{e.detail}", markup=False)
+        _say(f"  evidence  [{mark}] {e.source}: {e.who + ' ' if e.who else ''}{e.detail}")
 
 
 def print_approved(approval: StoredApproval, change: Change, status: ReviewStatus) -> None:
-    console.print(f"recorded {approval.kind} #{approval.id} of change #{change.id} by "
-                  f"{approval.approver}", markup=False)
+    _say(f"recorded {approval.kind} #{approval.id} of change #{change.id} by "
+         f"{approval.approver}")
     print_review(change, status)

@@ -340,3 +340,14 @@ def test_cloudtrail_session_issuer_and_session_identity(tmp_path: Path, cli: Cli
     code, _, err = cli("review", "approve", str(live[1]["id"]), "--by", "AdminSSO",
                        "--reason", "the role is not a person")
     assert code == 0, err
+
+
+def test_show_prints_user_text_literally(tmp_path: Path, cli: Cli) -> None:
+    repo = git_history(tmp_path, cli, "initial")
+    repo.write("main.tf", 'resource "aws_vpc" "main" {\n  cidr_block = "10.7.0.0/16"\n}\n')
+    repo.commit("urgent", "Restore\n\nBreak-glass: restore [red]now[/red]\n", "carol")
+    cli.json("collect", "terraform", str(repo.path))
+    urgent = change_of(cli, repo.shas["urgent"])
+    code, out, err = cli("review", "show", str(urgent["id"]))
+    assert code == 0, err
+    assert "emergency (restore [red]now[/red])" in out  # not taken for rich markup
