@@ -146,11 +146,13 @@ def check_ndjson(body: bytes, what: str) -> CheckedLines:
         if not line.strip():
             continue
         try:
-            check_json_value(orjson.loads(line), f"{what} line {number}")
-            items += 1
+            value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             if "depth" in str(exc) or "recursion" in str(exc):
                 raise _too_deep(f"{what} line {number}") from None
             bad.append((number, f"not JSON: {exc}"))
             lines[number - 1] = "{}"
+            continue
+        check_json_value(value, f"{what} line {number}")
+        items += len(value) if isinstance(value, list) else 1
     return CheckedLines("\n".join(lines), items, tuple(bad))

@@ -101,8 +101,10 @@ def test_a_lying_content_length_is_refused(api: ApiEnv) -> None:
 
 def test_too_many_events_in_one_request(api: ApiEnv) -> None:
     items = [{}] * (MAX_ITEMS + 1)  # small enough for the body limit
-    got, error = _post(api, json.dumps(items, separators=(",", ":")).encode())
-    assert (got, error["code"]) == (413, "too_many_items")
+    body = json.dumps(items, separators=(",", ":")).encode()
+    for content_type in ("application/json", "application/x-ndjson"):  # one line, one array
+        got, error = _post(api, body, content_type)
+        assert (got, error["code"]) == (413, "too_many_items")
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml",
