@@ -39,9 +39,9 @@ from auditd.collectors.aws.cloudtrail.s3_logs import (
     new_keys,
     start_after,
 )
-from auditd.collectors.aws.cloudtrail.sqs import QueueError, QueueMessage, QueueReader, queue_region
+from auditd.collectors.aws.cloudtrail.sqs import QueueMessage, QueueReader, queue_region
 from auditd.config import AwsAccount, AwsSettings
-from auditd.errors import ConfigError
+from auditd.errors import ConfigError, DriftauditError
 from auditd.service import Runtime, now_utc
 from auditd.service.cloudtrail_attribution import SOURCE, AccountOpener, Summary, attribute_events
 
@@ -140,7 +140,7 @@ def watch_cloudtrail(rt: Runtime, stop: threading.Event, *, queue_url: str | Non
                 total.add(batch)
                 if on_batch is not None:
                     on_batch(batch)
-        except (QueueError, ConfigError) as exc:
+        except DriftauditError as exc:  # the queue or the store: the messages come back
             if on_error is not None:
                 on_error(exc)
             stop.wait(min(30.0, max(1.0, settings.poll_seconds)))

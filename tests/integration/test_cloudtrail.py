@@ -283,3 +283,18 @@ def test_watch_cloudtrail_command_stops_cleanly_on_ctrl_c(
     assert "1 writes, 1 attributed" in out and "Traceback" not in err
     (change,) = _group_changes(runtime, group)
     assert change.actor == record["userIdentity"]["arn"] and change.via == "console"
+
+
+def test_a_queue_that_fails_is_reported_and_the_loop_goes_on(runtime: Runtime,
+                                                              estate: dict[str, Any]) -> None:
+    missing = estate["queue"].rsplit("/", 1)[0] + "/no-such-queue"
+    stop, failures = threading.Event(), []
+
+    def on_error(exc: BaseException) -> None:
+        failures.append(str(exc))
+        if len(failures) == 2:  # reported, waited, tried again
+            stop.set()
+
+    total = watch_cloudtrail(runtime, stop, queue_url=missing, on_error=on_error)
+    assert total.events == 0 and len(failures) == 2
+    assert all("no-such-queue" in f and "sqs:ReceiveMessage" in f for f in failures)
