@@ -89,6 +89,8 @@ def review_approve(obj: Obj, change_id: int, approver: str, reason: str,
                    rules_dirs: tuple[Path, ...], as_json: bool) -> None:
     """Record NAME's approval of change CHANGE (a retro-review for an emergency change).
 
+    CHANGE is the change id: #N in `driftaudit unreviewed` or `driftaudit changes`.
+
     Refused (exit code 2) when NAME is the change's author in any stored form (git email or
     name, principal ARN, role session name), when NAME already approved it, or when CHANGE
     is not a stored change id.

@@ -122,6 +122,14 @@ def test_unknown_change_and_empty_reason_are_refused(tmp_path: Path, cli: Cli) -
     assert code == 2 and "non-empty --by and --reason" in err
     code, _, err = cli("review", "approve", "abc", "--by", "bob", "--reason", "x")
     assert code == 2 and "abc" in err
+    bad = tmp_path / "bad-rules"
+    bad.mkdir()
+    (bad / "review.yaml").write_text("version: 1\npack: bad\nrules:\n  - id: too-many\n"
+                                     "    kind: review\n    approvals: 11\n")
+    code, _, err = cli("review", "approve", str(some), "--by", "bob", "--reason", "x",
+                       "--rules", str(bad))
+    assert code == 2 and "review.yaml:" in err and "approvals" in err
+    assert cli.show(some)["evidence"] == []  # nothing recorded under a broken policy
 
 
 def test_retro_review_clears_an_overdue_emergency(tmp_path: Path, cli: Cli) -> None:
