@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditd.api.auth import TouchThrottle
-from auditd.api.errors import JsonResponse, install_error_handlers
+from auditd.api.errors import ERROR_RESPONSES, JsonResponse, install_error_handlers
 from auditd.config import ApiSettings
 from auditd.service import Runtime
 
@@ -53,7 +53,7 @@ def create_app(runtime: Runtime, *, api_settings: ApiSettings | None = None) -> 
     runtime.store  # noqa: B018 - open (and check) the store now, not on the first request
     install_error_handlers(app)
     for module in (routes_read, routes_incidents, routes_webhooks):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(RequestLog)
     return app
 

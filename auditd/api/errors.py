@@ -27,7 +27,8 @@ from auditd.errors import (
     StoreUnavailable,
 )
 
-__all__ = ["ApiError", "JsonResponse", "error_response", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ApiError", "JsonResponse", "error_response",
+           "install_error_handlers"]
 
 log = logging.getLogger("auditd.api")
 
@@ -62,6 +63,20 @@ def error_response(status: int, code: str, message: str, *,
         body["details"] = details
     return JsonResponse({"error": body}, status_code=status, headers=dict(headers or {}))
 
+
+_ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "details": {"description": "more about the failure, e.g. per-event "
+                                              "problems"}}}}}
+#: For the OpenAPI document: the failures every route may answer, all in one shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+    for status, text in ((400, "bad parameter or payload"), (401, "no valid token or signature"),
+                         (403, "the token's role does not allow this"),
+                         (413, "body too large"), (415, "unsupported media type"),
+                         (422, "no event in the request could be read (POST changes)"),
+                         (503, "store unavailable or busy"))}
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "payload_too_large",
