@@ -26,6 +26,9 @@ __all__ = [
     "AwsSettings",
     "CorrelationSettings",
     "DaemonSettings",
+    "ImageRegistry",
+    "ImageWatch",
+    "ImagesSettings",
     "NotifySettings",
     "ReviewSettings",
     "Settings",
@@ -139,6 +142,42 @@ class AwsSettings(BaseModel):
     cloudtrail: CloudTrailSettings = CloudTrailSettings()
 
 
+class ImageWatch(BaseModel):
+    """One image reference to watch (``[[images.refs]]``), see docs/images.md."""
+
+    ref: str = Field(description="registry/repository:tag or registry/repository@sha256:...")
+    name: str = Field("", description="a label for output")
+
+
+class ImageRegistry(BaseModel):
+    """How to reach one registry (``[[images.registries]]``).  The password is read from a
+    file or an environment variable at collection time, never stored or logged."""
+
+    host: str = Field(pattern=r"^[A-Za-z0-9.\-\[\]:]+$", description="registry host[:port]")
+    insecure: bool = Field(False, description="plain http (loopback test registries only)")
+    username: str = ""
+    password_file: Path | None = Field(None, description="file holding the password/token")
+    password_env: str = Field("", description="environment variable holding the password")
+
+
+class ImagesSettings(BaseModel):
+    """Container image digests (see docs/images.md)."""
+
+    refs: list[ImageWatch] = Field(default_factory=list)
+    registries: list[ImageRegistry] = Field(default_factory=list)
+    discover: bool = Field(True, description="also watch images named by ECS task definitions, "
+                                             "Lambda functions and Terraform `image` attributes")
+    timeout: float = Field(10.0, gt=0, le=300, description="seconds per registry request")
+    max_workers: int = Field(4, ge=1, le=32, description="registries read in parallel")
+
+    @field_validator("refs", mode="before")
+    @classmethod
+    def _plain_refs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"ref": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
 class CorrelationSettings(BaseModel):
     services_file: Path | None = Field(None, description="service model: TOML, YAML, JSON, CSV")
     telemetry_csv: Path | None = Field(None, description="offline telemetry, long CSV format")
@@ -185,6 +224,8 @@ class DaemonSettings(BaseModel):
 
     terraform_interval: str = Field("5m", description="collect every configured repository")
     aws_interval: str = Field("15m", description="collect live AWS (when [aws] is configured)")
+    images_interval: str = Field("10m", description="resolve watched image tags to digests "
+                                                    "(when refs are configured or discoverable)")
     drift_interval: str = Field("5m", description="evaluate drift and record its findings")
     checkpoint_interval: str = Field("1h", description="sign an audit checkpoint of the "
                                                        "store's hash chains")
@@ -193,7 +234,7 @@ class DaemonSettings(BaseModel):
     lease_ttl: str = Field("10m", description="how long a silent job holder keeps its job")
 
     @field_validator("terraform_interval", "aws_interval", "drift_interval",
-                     "checkpoint_interval", "lease_ttl")
+                     "checkpoint_interval", "lease_ttl", "images_interval")
     @classmethod
     def _duration(cls, value: str) -> str:
         if value.strip() not in ("", "0"):
@@ -231,6 +272,7 @@ class Settings(BaseSettings):
     snapshot: SnapshotSettings = SnapshotSettings()
     terraform: TerraformSettings = TerraformSettings()
     aws: AwsSettings = AwsSettings()
+    images: ImagesSettings = ImagesSettings()
     correlation: CorrelationSettings = CorrelationSettings()
     review: ReviewSettings = ReviewSettings()
     notify: NotifySettings = NotifySettings()
