@@ -158,3 +158,6 @@ from auditd.cli import aws, core, correlation, drift, review, rules, terraform  
 __all__ += ["aws", "core", "correlation", "drift", "review", "rules", "terraform"]
 import auditd.cli.cloudtrail  # noqa: E402, F401  (collect/watch cloudtrail)
 from auditd.cli import api, audit, daemon  # noqa: E402, F401  (serve/token, audit/export, daemon)
+
+__all__ += ["images"]
+from auditd.cli import images  # noqa: E402  (collect images)

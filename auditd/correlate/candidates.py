@@ -9,7 +9,7 @@ drift, image digests) through :func:`candidate_from_change`.  Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ _STATEFUL_TYPES = ("aws_db_", "aws_rds_", "aws_dynamodb", "aws_elasticache", "aw
                    "aws_ebs", "aws_kinesis", "aws_msk", "aws_redshift", "aws_docdb",
                    "aws_neptune", "aws_opensearch", "aws_elasticsearch", "aws_s3_bucket")
 _OUT_OF_BAND_VIA = ("console", "cli", "manual", "sdk", "api")
+IMAGE_TF_TYPE = "container_image"  # auditd.collectors.images: a tag's manifest digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ def candidate_from_change(change: Change, *, services: tuple[str, ...] = (),
     out_of_band = live and (not via or any(v in via for v in _OUT_OF_BAND_VIA))
     kind = f"{change.origin.value}-{change.kind.value}"
     resource = str(change.key)
-    return Candidate(
+    candidate = Candidate(
         ref=f"change:{change.id}" if change.id is not None else
         f"change:{resource}@{change.observed_at.isoformat()}",
         kind=kind, summary=_change_summary(change), started_at=change.observed_at,
@@ -126,6 +127,21 @@ def candidate_from_change(change: Change, *, services: tuple[str, ...] = (),
         irreversible=change.kind is ChangeKind.REMOVED and looks_stateful(kind, (resource,)),
         previous_version=change.before_hash, version=change.after_hash,
     )
+    return _image_candidate(change, candidate) if change.key.tf_type == IMAGE_TF_TYPE \
+        else candidate
+
+
+def _image_candidate(change: Change, candidate: Candidate) -> Candidate:
+    """A moved image tag is a deploy nobody saw in Terraform: kind ``image``; rolling back
+    means pointing at the previous digest."""
+    digest = next((f for f in change.fields if f.path == "digest"), None)
+    before = digest.before if digest is not None else None
+    after = digest.after if digest is not None else None
+    return replace(candidate, kind="image", out_of_band=False, drift=False,
+                   summary=f"image {change.key.id} {change.kind.value}"
+                           + (f": {before} -> {after}" if before and after else ""),
+                   previous_version=f"previous digest {before}" if before else None,
+                   version=str(after) if after else None, stateful=False, irreversible=False)
 
 
 def _change_summary(change: Change) -> str:

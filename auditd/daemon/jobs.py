@@ -3,7 +3,8 @@
 A :class:`Job` is a name, an interval and a function returning a one-line outcome.
 :func:`configured_jobs` builds them from the settings: one per Terraform repository
 (unless the daemon watches them: the watcher collects them then),
-one for live AWS (only when ``[aws]`` is configured), one for drift, one signing an
+one for live AWS (only when ``[aws]`` is configured), one for image digests (only
+when refs are configured or discoverable), one for drift, one signing an
 audit checkpoint.  A
 :class:`LeasedRunner` runs a job only when it wins the job's lease in the store
 (:class:`~auditd.store.Leases`), renews the lease while the job runs, and records the
@@ -60,6 +61,9 @@ def configured_jobs(rt: Runtime) -> list[Job]:
     aws = interval(settings.aws_interval)
     if aws is not None and rt.settings.aws.model_fields_set:
         jobs.append(Job("aws", aws, partial(_aws, rt)))
+    images = interval(settings.images_interval)
+    if images is not None and _images_wanted(rt):
+        jobs.append(Job("images", images, partial(_images, rt)))
     drift = interval(settings.drift_interval)
     if drift is not None:
         jobs.append(Job("drift", drift, partial(_drift, rt)))
@@ -134,6 +138,20 @@ def _aws(rt: Runtime) -> str:
 
     report = collect_aws(rt)
     return (f"ok: {report.resources} resources in {len(report.accounts)} account(s), "
+            f"{len(report.warnings)} warning(s)")
+
+
+def _images_wanted(rt: Runtime) -> bool:
+    from auditd.service.images import worth_collecting
+
+    return worth_collecting(rt)
+
+
+def _images(rt: Runtime) -> str:
+    from auditd.service.images import collect_images
+
+    report = collect_images(rt)
+    return (f"ok: {report.refs} image ref(s), {report.changed} changed, "
             f"{len(report.warnings)} warning(s)")
 
 
