@@ -182,16 +182,16 @@ class EcsTaskDefinition(AWSType):
             "revision": int(definition.get("revision") or 0),
             "container_definitions":
                 container_definitions_json(definition.get("containerDefinitions") or ()),
-            **{name: text(definition.get(key)) for name, key in _TASK_STRINGS.items()},
+            "cpu": text(definition.get("cpu")), "memory": text(definition.get("memory")),
+            "network_mode": text(definition.get("networkMode")),
+            "ipc_mode": text(definition.get("ipcMode")),
+            "pid_mode": text(definition.get("pidMode")),
+            "execution_role_arn": text(definition.get("executionRoleArn")),
+            "task_role_arn": text(definition.get("taskRoleArn")),
             "requires_compatibilities":
                 sorted(text(c) for c in definition.get("requiresCompatibilities") or ()),
             "tags_all": tags_of(described.get("tags"), key="key", value="value"),
         }
-
-
-_TASK_STRINGS = {"cpu": "cpu", "memory": "memory", "network_mode": "networkMode",
-                 "ipc_mode": "ipcMode", "pid_mode": "pidMode",
-                 "execution_role_arn": "executionRoleArn", "task_role_arn": "taskRoleArn"}
 
 
 def container_definitions_json(containers: Any) -> str:

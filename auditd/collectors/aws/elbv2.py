@@ -15,8 +15,7 @@ from auditd.collectors.aws._base import AWSType, Describe, Within, aws_type, tag
 
 __all__ = ["Listener", "LoadBalancer", "TargetGroup"]
 
-# Actions whose secrets AWS never returns (the OIDC client secret): not comparable.
-_AUTHENTICATE = frozenset({"authenticate-oidc", "authenticate-cognito"})
+
 
 
 def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -129,8 +128,8 @@ class Listener(AWSType):
     """Listeners, listed per load balancer.  Maps: arn, load_balancer_arn, port, protocol,
     ssl_policy, certificate_arn (the default certificate), alpn_policy, default_action
     (type, order, target_group_arn, forward to several weighted groups, redirect,
-    fixed_response), tags_all.  ``default_action`` is not mapped for listeners that
-    authenticate (Cognito, OIDC): AWS never returns the client secret."""
+    fixed_response, authenticate_cognito, authenticate_oidc without its client secret,
+    which AWS never returns), tags_all."""
 
     tf_type = "aws_lb_listener"
     service = "elbv2"
@@ -149,7 +148,8 @@ class Listener(AWSType):
         arn = raw["ListenerArn"]
         certificates = list(raw.get("Certificates") or ())
         alpn = list(raw.get("AlpnPolicy") or ())
-        attrs = {
+        actions = sorted(raw.get("DefaultActions") or (), key=lambda a: int(a.get("Order") or 0))
+        return {
             "id": arn, "arn": arn, "load_balancer_arn": text(raw.get("LoadBalancerArn")),
             "port": int(raw.get("Port") or 0), "protocol": text(raw.get("Protocol")),
             "ssl_policy": text(raw.get("SslPolicy")),
@@ -157,12 +157,9 @@ class Listener(AWSType):
             "certificate_arn": text(certificates[0].get("CertificateArn"))
             if len(certificates) == 1 else None,
             "alpn_policy": text(alpn[0]) if len(alpn) == 1 else None,
+            "default_action": [_action(a) for a in actions],
             "tags_all": _tags(raw),
         }
-        actions = sorted(raw.get("DefaultActions") or (), key=lambda a: int(a.get("Order") or 0))
-        if not any(a.get("Type") in _AUTHENTICATE for a in actions):
-            attrs["default_action"] = [_action(a) for a in actions]
-        return attrs
 
 
 def _action(action: Mapping[str, Any]) -> dict[str, Any]:
@@ -171,6 +168,8 @@ def _action(action: Mapping[str, Any]) -> dict[str, Any]:
     forward = action.get("ForwardConfig")
     redirect = action.get("RedirectConfig")
     fixed = action.get("FixedResponseConfig")
+    cognito = action.get("AuthenticateCognitoConfig")
+    oidc = action.get("AuthenticateOidcConfig")
     return {
         "type": text(action.get("Type")), "order": int(action.get("Order") or 0),
         "target_group_arn": target_group,
@@ -183,7 +182,28 @@ def _action(action: Mapping[str, Any]) -> dict[str, Any]:
             "content_type": text(fixed.get("ContentType")),
             "message_body": text(fixed.get("MessageBody")),
             "status_code": text(fixed.get("StatusCode"))}],
+        "authenticate_cognito": [] if not cognito else [{
+            **_authenticate(cognito), "user_pool_arn": text(cognito.get("UserPoolArn")),
+            "user_pool_client_id": text(cognito.get("UserPoolClientId")),
+            "user_pool_domain": text(cognito.get("UserPoolDomain"))}],
+        "authenticate_oidc": [] if not oidc else [{
+            **_authenticate(oidc), "issuer": text(oidc.get("Issuer")),
+            "authorization_endpoint": text(oidc.get("AuthorizationEndpoint")),
+            "token_endpoint": text(oidc.get("TokenEndpoint")),
+            "user_info_endpoint": text(oidc.get("UserInfoEndpoint")),
+            "client_id": text(oidc.get("ClientId"))}],
     }
+
+
+def _authenticate(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What the Cognito and OIDC blocks share."""
+    return {"authentication_request_extra_params":
+                {str(k): text(v) for k, v in (config.get("AuthenticationRequestExtraParams")
+                                              or {}).items()},
+            "on_unauthenticated_request": text(config.get("OnUnauthenticatedRequest")),
+            "scope": text(config.get("Scope")),
+            "session_cookie_name": text(config.get("SessionCookieName")),
+            "session_timeout": int(config.get("SessionTimeout") or 0)}
 
 
 def _forward(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,8 @@ class Route53Record(AWSType):
             "set_identifier": text(raw.get("SetIdentifier")),
             "health_check_id": text(raw.get("HealthCheckId")),
             "alias": [] if alias is None else [{
-                "name": dns_name(alias.get("DNSName")), "zone_id": text(alias.get("HostedZoneId")),
+                "name": text(alias.get("DNSName")).rstrip(".").lower(),
+                "zone_id": text(alias.get("HostedZoneId")),
                 "evaluate_target_health": bool(alias.get("EvaluateTargetHealth"))}],
             "weighted_routing_policy": _policy(raw.get("Weight"), "weight"),
             "failover_routing_policy": _policy(raw.get("Failover"), "type"),

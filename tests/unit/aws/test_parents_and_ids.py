@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from auditd.collectors.aws._base import Location
 from auditd.collectors.aws.collector import to_snapshot
+from auditd.collectors.aws.elbv2 import Listener
 from auditd.collectors.terraform.state import StateDefaults, parse_state
 from auditd.diff.drift import compute_drift
 from auditd.diff.drift_inputs import DriftInput, Stack
@@ -18,6 +20,7 @@ from auditd.store import Store
 from tests.unit.aws.scenarios_containers import ecs_service, ecs_task_definition
 from tests.unit.aws.scenarios_dns import make_zone, upsert
 from tests.unit.aws.scenarios_iam import make_role, policy
+from tests.unit.aws.scenarios_load_balancing import listener
 from tests.unit.aws.scenarios_storage import bucket_encryption, make_bucket
 from tests.unit.aws.support import ACCOUNT, REGION, client, collect, resources, state_document
 
@@ -81,8 +84,18 @@ def test_records_skip_the_apex_ns_and_soa_unless_strict(mocked: None) -> None:
     upsert(zone_id, {"Name": "api.example.com.", "Type": "CNAME", "TTL": 60,
                      "SetIdentifier": "blue", "Weight": 10,
                      "ResourceRecords": [{"Value": "blue.example.net"}]})
+    upsert(zone_id, {"Name": "app.example.com.", "Type": "A", "AliasTarget": {
+        "HostedZoneId": "Z32O12XQLNTSW2", "EvaluateTargetHealth": True,
+        "DNSName": "Web-1.eu-west-1.ELB.amazonaws.com."}})
     assert _ids("aws_route53_record") == {f"{zone_id}_example.com_MX",
-                                          f"{zone_id}_api.example.com_CNAME_blue"}
+                                          f"{zone_id}_api.example.com_CNAME_blue",
+                                          f"{zone_id}_app.example.com_A"}
+    by_type = {r.attrs["type"]: r.attrs for r in resources(collect(["aws_route53_record"]))}
+    assert by_type["A"]["alias"] == [{"name": "web-1.eu-west-1.elb.amazonaws.com",
+                                      "zone_id": "Z32O12XQLNTSW2",
+                                      "evaluate_target_health": True}]
+    assert by_type["A"]["ttl"] == 0 and by_type["A"]["records"] == []
+    assert by_type["CNAME"]["weighted_routing_policy"] == [{"weight": 10}]
     assert _ids("aws_route53_record", strict=True) >= {f"{zone_id}_example.com_NS",
                                                        f"{zone_id}_example.com_SOA"}
 
@@ -126,3 +139,39 @@ def test_the_default_encryption_keeps_its_mark_through_the_store(mocked: None,
     inp = DriftInput(live=stored, stacks=[Stack("prod", [])], observed_at=T0)
     assert [(d.finding.kind, d.finding.key.id) for d in compute_drift(inp).drifts] == [
         (DriftKind.UNMANAGED, "acme-kms")]
+
+
+def test_listener_actions_as_terraform_blocks(mocked: None) -> None:
+    values = listener()
+    elbv2 = client("elbv2")
+    blue, green = (elbv2.create_target_group(
+        Name=name, Protocol="HTTP", Port=80, VpcId=elbv2.describe_target_groups(
+            TargetGroupArns=[values["tg_arn"]])["TargetGroups"][0]["VpcId"],
+    )["TargetGroups"][0]["TargetGroupArn"] for name in ("blue", "green"))
+    elbv2.create_listener(LoadBalancerArn=values["lb_arn"], Protocol="HTTP", Port=8080,
+                          DefaultActions=[{"Type": "forward", "Order": 1, "ForwardConfig": {
+                              "TargetGroups": [{"TargetGroupArn": green, "Weight": 20},
+                                               {"TargetGroupArn": blue, "Weight": 80}]}}])
+    elbv2.create_listener(LoadBalancerArn=values["lb_arn"], Protocol="HTTP", Port=8081,
+                          DefaultActions=[{"Type": "redirect", "Order": 1, "RedirectConfig": {
+                              "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
+    found = {r.attrs["port"]: r.attrs["default_action"]
+             for r in resources(collect(["aws_lb_listener"]))}
+    (weighted,) = found[8080]
+    assert weighted["forward"][0]["target_group"] == sorted(
+        [{"arn": blue, "weight": 80}, {"arn": green, "weight": 20}], key=lambda g: g["arn"])
+    (redirect,) = found[8081]
+    assert redirect["redirect"][0]["protocol"] == "HTTPS"
+    assert redirect["redirect"][0]["status_code"] == "HTTP_301"
+
+
+def test_an_oidc_action_is_mapped_without_its_secret() -> None:
+    action = {"Type": "authenticate-oidc", "Order": 1, "AuthenticateOidcConfig": {
+        "Issuer": "https://idp", "AuthorizationEndpoint": "https://idp/a",
+        "TokenEndpoint": "https://idp/t", "UserInfoEndpoint": "https://idp/u",
+        "ClientId": "c", "SessionTimeout": 3600, "OnUnauthenticatedRequest": "authenticate"}}
+    attrs = Listener(Location(ACCOUNT, REGION)).to_attrs(
+        {"ListenerArn": "arn:l", "DefaultActions": [action]})
+    (block,) = attrs["default_action"][0]["authenticate_oidc"]
+    assert block["client_id"] == "c" and block["session_timeout"] == 3600
+    assert "client_secret" not in block
