@@ -135,10 +135,7 @@ def _attribute_account(rt: Runtime, account: str,
         rt.store.record_events([change_event(e, k, note) for e, k in items])
         summary.errors.append(note)
         return summary
-    parts = sorted({(k.region, k.tf_type) for _, keys in items for k in keys})
-    outcomes = run_tasks([_task(rt, account, region, tf_type, clients)
-                          for region, tf_type in parts],
-                         strict=rt.settings.aws.strict, max_workers=rt.settings.aws.max_workers)
+    outcomes = _recollect(rt, account, items, clients)
     failed = [o for o in outcomes if o.error is not None]
     summary.errors += [f"account {account}: {o.error.message}" for o in failed if o.error]
     done = [o for o in outcomes if o.error is None]
@@ -155,6 +152,16 @@ def _attribute_account(rt: Runtime, account: str,
     summary.changes = result.added + result.modified + result.removed
     summary.attributed = sum(1 for _, keys in items if any(str(k) in changed for k in keys))
     return summary
+
+
+def _recollect(rt: Runtime, account: str,
+               items: Sequence[tuple[TrailEvent, tuple[ResourceKey, ...]]],
+               clients: ClientFactory) -> list[TypeOutcome]:
+    """Read every (region, type) part the events touched, on the collector's pool."""
+    parts = sorted({(k.region, k.tf_type) for _, keys in items for k in keys})
+    tasks = [_task(rt, account, region, tf_type, clients) for region, tf_type in parts]
+    return run_tasks(tasks, strict=rt.settings.aws.strict,
+                     max_workers=rt.settings.aws.max_workers)
 
 
 def _note(keys: Sequence[ResourceKey], notes: Mapping[tuple[str, str], str]) -> str:

@@ -20,7 +20,7 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -254,8 +254,3 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
-
-def merge(results: Sequence[ParseResult]) -> ParseResult:
-    """Several parse results as one, in order."""
-    return ParseResult(tuple(e for r in results for e in r.events),
-                       tuple(e for r in results for e in r.errors))
