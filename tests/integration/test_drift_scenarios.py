@@ -150,3 +150,65 @@ def test_unreadable_event_time_falls_back_to_the_observation(
     assert code == 1
     [finding] = json.loads(out)["findings"]
     assert datetime.fromisoformat(finding["change_time"]) == datetime.fromisoformat(T1)
+
+
+def _pack(tmp_path: Path, text: str) -> str:
+    rules = tmp_path / "rules"
+    rules.mkdir(exist_ok=True)
+    (rules / "local.yaml").write_text(text)
+    return str(rules)
+
+
+ELEMENT_IGNORE = """
+pack: vpn
+rules:
+  - id: ignore-vpn-rule
+    kind: ignore
+    owner: netops@example.com
+    reason: the VPN controller adds it
+    match: {types: [aws_security_group]}
+    fields:
+      - path: ingress
+        element: {path: cidr_blocks, contains: 10.0.0.0/8}
+"""
+
+
+def _rule(cidr: str, port: int) -> dict[str, Any]:
+    return {"from_port": port, "to_port": port, "protocol": "tcp", "cidr_blocks": [cidr]}
+
+
+def test_single_array_element_ignore_from_a_pack(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    was = [_rule("172.16.0.0/12", 443)]
+    live = [_rule("10.0.0.0/8", 443), *was]  # the VPN rule sorts first: indexes shift
+    estate(capsys, tmp_path, [sg({"name": "web", "ingress": live})],
+           [sg({"name": "web", "ingress": was}, address="aws_security_group.web")])
+    rules = _pack(tmp_path, ELEMENT_IGNORE)
+    code, out, _ = run(capsys, "drift", "--json", "--rules", rules)
+    assert code == 0  # only the ignored element changed
+    [finding] = json.loads(out)["findings"]
+    assert finding["suppressed"] and finding["ignored_by"] == ["ignore-vpn-rule"]
+    code, out, _ = run(capsys, "drift", "--json")  # without the pack it is drift
+    assert code == 1
+
+
+def test_an_element_that_stops_matching_is_reported(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    was = [_rule("10.0.0.0/8", 443)]
+    estate(capsys, tmp_path, [sg({"name": "web", "ingress": [_rule("0.0.0.0/0", 443)]})],
+           [sg({"name": "web", "ingress": was}, address="aws_security_group.web")])
+    code, out, _ = run(capsys, "drift", "--json", "--rules", _pack(tmp_path, ELEMENT_IGNORE))
+    assert code == 1
+    [finding] = json.loads(out)["findings"]
+    assert not finding["suppressed"]
+    assert "0.0.0.0/0" in json.dumps([f["after"] for f in finding["fields"]])
+
+
+def test_an_invalid_pack_fails_the_run_with_file_and_line(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    estate(capsys, tmp_path, [bucket("stray")], [])
+    rules = _pack(tmp_path, "pack: bad\nrules:\n  - id: x\n    kind: severity\n"
+                            "    severity: urgent\n")
+    code, out, err = run(capsys, "drift", "--rules", rules)
+    assert code == 2 and out == ""
+    assert "local.yaml:5" in err and "rules[0].severity" in err

@@ -71,3 +71,17 @@ def test_outbox_round_trip(store: Store) -> None:
     assert load_outbox(store, "notify/test") == value
     save_outbox(store, "notify/test", {"after": 8, "pending": {}}, T0)
     assert load_outbox(store, "notify/test") == {"after": 8, "pending": {}}
+
+
+def test_an_expired_acceptance_is_an_opening(store: Store) -> None:
+    obs = FindingObservation(kind="changed", key_text=str(KEY), account=ACC,
+                             region="eu-west-1", tf_type="aws_s3_bucket", severity="high")
+    [stored] = store.sync_findings([obs], T0).values()
+    [first] = openings_since(store, after_id=None, since=T0)
+    store.accept_finding(stored.id, "alice", "migration", T0 + timedelta(hours=2),
+                         T0 + timedelta(hours=1))
+    store.sync_findings([obs], T0 + timedelta(hours=1, minutes=30))  # still accepted
+    assert openings_since(store, after_id=first.transition_id, since=T0) == []
+    store.sync_findings([obs], T0 + timedelta(hours=2))  # expired at that instant
+    [expired] = openings_since(store, after_id=first.transition_id, since=T0)
+    assert expired.from_status == "accepted" and expired.reason.startswith("expired")
