@@ -104,6 +104,8 @@ def test_an_assumed_role_console_session() -> None:
      "terraform-provider-aws/5.70.0", {}, "terraform"),
     ("aws-cli/2.17.0 Python/3.11.8 Linux/6.1 exe/x86_64", {}, "cli"),
     ("Boto3/1.35.0 md/Botocore#1.35.0 Python/3.12", {}, "sdk"),
+    ("[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750]", {}, "console"),
+    ("AWS Internal", {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}, "aws-service"),
     ("cloudformation.amazonaws.com", {}, "aws-service"),
     ("", {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}, "aws-service"),
     ("stratus-red-team_1004a4ff", {}, "unknown"),

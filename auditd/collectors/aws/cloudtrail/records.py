@@ -179,22 +179,25 @@ def actor_of(record: Mapping[str, Any]) -> Actor:
 
 
 _TERRAFORM = re.compile(r"(^|[\s(])(Terraform|terraform-provider-aws|HashiCorp)/", re.IGNORECASE)
-_CONSOLE = re.compile(r"^(console|signin)\.(\w+\.)?amazonaws\.com$|^AWS Internal$"
-                      r"|console\.aws\.amazon\.com", re.IGNORECASE)
-_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$|^AWS Internal$",
-                      re.IGNORECASE)
+# The console's agents: console.amazonaws.com (root), signin.amazonaws.com, a service
+# console's host (console.ec2.amazonaws.com), "AWS Internal", S3Console/...
+_CONSOLE = re.compile(r"^(console|signin)\.(\w+\.)?amazonaws\.com$|^AWS Internal(/\d+)?$"
+                      r"|console\.aws\.amazon\.com|S3Console/", re.IGNORECASE)
+_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$", re.IGNORECASE)
 _SDK = re.compile(r"(Boto3|botocore|aws-sdk-|aws-go-sdk|aws-internal|APN/)", re.IGNORECASE)
 
 
 def classify_user_agent(agent: str, identity: Mapping[str, Any] | None = None) -> str:
     """``console``, ``terraform``, ``cli``, ``sdk``, ``aws-service`` or ``unknown``.
 
-    A console session says so in its session context (``sessionCredentialFromConsole``)
-    even when the user agent is a browser's; a call AWS made on the caller's behalf has
-    a service host as agent, or an ``AWSService`` identity.
+    A call AWS made on the caller's behalf has an ``AWSService`` identity or an
+    ``invokedBy``; a console session says so in its session context
+    (``sessionCredentialFromConsole``) even when the user agent is a browser's.
     """
     identity = identity or {}
     context = _mapping(identity.get("sessionContext"))
+    if identity.get("type") == "AWSService" or identity.get("invokedBy"):
+        return "aws-service"
     if str(context.get("sessionCredentialFromConsole", "")).lower() == "true" \
             or _CONSOLE.search(agent):
         return "console"
@@ -202,8 +205,7 @@ def classify_user_agent(agent: str, identity: Mapping[str, Any] | None = None) -
         return "terraform"
     if agent.lower().startswith("aws-cli/"):
         return "cli"
-    if identity.get("type") == "AWSService" or identity.get("invokedBy") \
-            or _SERVICE.search(agent):
+    if _SERVICE.search(agent):
         return "aws-service"
     if _SDK.search(agent):
         return "sdk"
