@@ -34,6 +34,7 @@ LOG_CONFIG: dict[str, Any] = {
         "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "auditd.api": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         ACCESS_LOG: {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "driftaudit.daemon": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -1,4 +1,4 @@
-"""API commands: serve (the HTTP API) and token create/list/revoke.
+"""API commands: serve (the daemon: schedule and HTTP API) and token create/list/revoke.
 
 FastAPI and uvicorn are imported inside ``serve`` only, so ``driftaudit --help`` stays fast.
 ``token create`` prints the token once; the store keeps only its SHA-256.
@@ -22,15 +22,19 @@ ROLE_NAMES = ["viewer", "responder", "ingest", "auditor", "admin"]  # auditd.ser
 @click.option("--host", metavar="ADDRESS", help="address to listen on [default: api.host, "
                                                  "127.0.0.1]")
 @click.option("--port", type=click.IntRange(0, 65535), help="TCP port [default: api.port, 8080]")
+@click.option("--no-schedule", is_flag=True,
+              help="only the API: no scheduled collection, watching or checkpoints")
 @click.pass_obj
-def serve(obj: Obj, host: str | None, port: int | None) -> None:
-    """Run the HTTP API until SIGTERM or SIGINT (then finish requests and exit 0).
+def serve(obj: Obj, host: str | None, port: int | None, no_schedule: bool) -> None:
+    """Run the daemon: the schedule of [daemon] (collection, drift, audit checkpoints, file
+    watching) and the HTTP API, until SIGTERM or SIGINT (then finish and exit 0).
 
-    Every route but /healthz needs a token (`driftaudit token create`); see docs/api.md.
-    One log line per request goes to stderr, without tokens.
+    Every route but /healthz needs a token (`driftaudit token create`); see docs/api.md and
+    docs/operations.md.  One log line per request and per job run goes to stderr.
     """
     from auditd.api.server import bind
     from auditd.api.server import serve as run
+    from auditd.daemon import Daemon
     from auditd.errors import ConfigError
 
     rt = obj.runtime()
@@ -44,7 +48,7 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     bound = sock.getsockname()
     click.echo(f"driftaudit API on http://{address}:{bound[1]} (store {rt.store.display_url})",
                err=True)
-    run(rt, sock)
+    run(rt, sock, companions=() if no_schedule else (Daemon(rt),))
 
 
 @cli.group()

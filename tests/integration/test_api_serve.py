@@ -44,6 +44,13 @@ def _wait_for_url(log: Path, process: subprocess.Popen[bytes]) -> str:
     raise AssertionError(f"serve did not come up: {log.read_text()}")
 
 
+def _wait_for_text(log: Path, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serve_answers_logs_and_stops_cleanly(tmp_path: Path,
                                               stop_signal: signal.Signals) -> None:
@@ -52,24 +59,31 @@ def test_serve_answers_logs_and_stops_cleanly(tmp_path: Path,
     secret = create_token(runtime, "reader", "viewer").secret
     runtime.close()
     log = tmp_path / "serve.log"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # where systemd would listen
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(20)
+    env = {**_environment(tmp_path), "NOTIFY_SOCKET": str(tmp_path / "notify.sock")}
     with log.open("wb") as err:
         process = subprocess.Popen([sys.executable, "-m", "auditd", "--db", db, "serve",
                                     "--host", "127.0.0.1", "--port", "0"],
-                                   stdout=subprocess.DEVNULL, stderr=err,
-                                   env=_environment(tmp_path))
+                                   stdout=subprocess.DEVNULL, stderr=err, env=env)
     try:
         url = _wait_for_url(log, process)
+        assert "READY=1" in notify.recv(4096).decode()  # the daemon's schedule is running
         headers = {"Authorization": f"Bearer {secret}"}
         assert httpx.get(f"{url}/api/v1/scopes", headers=headers).status_code == 200
         assert httpx.get(f"{url}/api/v1/scopes",
                          headers={"Authorization": "Bearer da_wrong"}).status_code == 401
+        _wait_for_text(log, "job audit-checkpoint: ok")
         process.send_signal(stop_signal)
         assert process.wait(timeout=15) == 0
     finally:
+        notify.close()
         if process.poll() is None:
             process.kill()
             process.wait()
     text = log.read_text()
+    assert "job drift: ok" in text and "daemon stopped" in text
     assert re.search(r"GET /api/v1/scopes 200 [\d.]+ms token=reader", text)
     assert re.search(r"GET /api/v1/scopes 401 [\d.]+ms token=-", text)
     assert "GET /healthz 200" in text
