@@ -14,18 +14,24 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from auditd.config import load_settings
 from auditd.correlate.candidates import candidate_from_change
 from auditd.correlate.hint import rollback_hint
-from auditd.model import ChangeKind, ResourceKey
-from auditd.service import Runtime
+from auditd.model import ChangeKind
 from auditd.store import ChangeFilter
 from tests.cli_support import run
-from tests.integration.test_images_support import Pusher, htpasswd_line, running_registry
+from tests.integration.test_images_support import (
+    Pusher,
+    collect,
+    htpasswd_line,
+    key,
+    refs_of,
+    running_registry,
+    runtime,
+    write_config,
+)
 
 
 @pytest.fixture(scope="session")
@@ -38,33 +44,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.delenv(name, raising=False)
-
-
-def write_config(tmp_path: Path, host: str, refs: list[str], extra: str = "") -> Path:
-    path = tmp_path / "driftaudit.toml"
-    listed = "".join(f'[[images.refs]]\nref = "{ref}"\n' for ref in refs)
-    path.write_text(f'state_dir = "{tmp_path / "state"}"\n{listed}'
-                    f'[[images.registries]]\nhost = "{host}"\ninsecure = true\n{extra}')
-    return path
-
-
-def collect(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> dict[str, Any]:
-    code, out, err = run(capsys, "--config", str(config), "collect", "images", "--json", *args)
-    assert code == 0, err
-    report: dict[str, Any] = json.loads(out)
-    return report
-
-
-def runtime(config: Path) -> Runtime:
-    return Runtime(load_settings(config))
-
-
-def key(ref: str) -> ResourceKey:
-    return ResourceKey("oci", "container_image", ref)
-
-
-def refs_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["ref"]: r for reg in report["registries"] for r in reg["refs"]}
 
 
 def test_tag_resolves_to_the_pushed_digest_and_is_stored(

@@ -7,6 +7,7 @@ cleanly when the binary is missing (``apt-get install -y docker-registry``).
 :class:`Pusher` uploads blobs and manifests with plain distribution API calls
 (``POST``/``PUT`` blob uploads, ``PUT`` manifests): no docker needed.
 
+Also the CLI helpers the image tests share (config, ``collect images --json``).
 No tests here: helpers shared by ``test_images*.py``.
 """
 
@@ -30,8 +31,13 @@ from typing import Any
 
 import pytest
 
-__all__ = ["DOCKER_LIST", "OCI_INDEX", "OCI_MANIFEST", "Pusher", "htpasswd_line",
-           "running_registry"]
+from auditd.config import load_settings
+from auditd.model import ResourceKey
+from auditd.service import Runtime
+from tests.cli_support import run
+
+__all__ = ["DOCKER_LIST", "OCI_INDEX", "OCI_MANIFEST", "Pusher", "collect", "htpasswd_line",
+           "key", "refs_of", "running_registry", "runtime", "write_config"]
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -191,3 +197,30 @@ class Pusher:
     def delete(self, repo: str, digest: str) -> None:
         with self._request("DELETE", f"http://{self.host}/v2/{repo}/manifests/{digest}") as ok:
             assert ok.status == 202
+
+
+def write_config(tmp_path: Path, host: str, refs: list[str], extra: str = "") -> Path:
+    path = tmp_path / "driftaudit.toml"
+    listed = "".join(f'[[images.refs]]\nref = "{ref}"\n' for ref in refs)
+    path.write_text(f'state_dir = "{tmp_path / "state"}"\n{listed}'
+                    f'[[images.registries]]\nhost = "{host}"\ninsecure = true\n{extra}')
+    return path
+
+
+def collect(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> dict[str, Any]:
+    code, out, err = run(capsys, "--config", str(config), "collect", "images", "--json", *args)
+    assert code == 0, err
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def runtime(config: Path) -> Runtime:
+    return Runtime(load_settings(config))
+
+
+def key(ref: str) -> ResourceKey:
+    return ResourceKey("oci", "container_image", ref)
+
+
+def refs_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["ref"]: r for reg in report["registries"] for r in reg["refs"]}
