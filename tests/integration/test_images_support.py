@@ -74,28 +74,33 @@ def htpasswd_line(user: str, password: str) -> str:
     return f"{user}:{hashed}\n"
 
 
-def _config(root: Path, port: int, htpasswd: Path | None) -> Path:
-    auth = "" if htpasswd is None else (
-        f"auth:\n  htpasswd:\n    realm: driftaudit-test\n    path: {htpasswd}\n")
+def _config(root: Path, port: int, htpasswd: Path | None, auth: str, storage: Path) -> Path:
+    if htpasswd is not None:
+        auth = f"auth:\n  htpasswd:\n    realm: driftaudit-test\n    path: {htpasswd}\n"
     config = root / "config.yml"
     config.write_text(
         "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {storage}\n"
         "  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n  secret: driftaudit-test-secret\n" + auth)
     return config
 
 
 @contextmanager
-def running_registry(root: Path, *, htpasswd: Path | None = None) -> Iterator[str]:
-    """A registry on 127.0.0.1; yields its host ``127.0.0.1:<port>``."""
+def running_registry(root: Path, *, htpasswd: Path | None = None, auth: str = "",
+                     storage: Path | None = None) -> Iterator[str]:
+    """A registry on 127.0.0.1; yields its host ``127.0.0.1:<port>``.
+
+    ``auth`` is a raw ``auth:`` YAML section (e.g. token auth); ``storage`` another
+    registry's data folder, to serve the images pushed there."""
     binary = shutil.which("docker-registry") or REGISTRY_BINARY
     if not Path(binary).exists():
         pytest.skip("docker-registry is not installed (apt-get install -y docker-registry)")
     root.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log = (root / "registry.log").open("wb")
-    process = subprocess.Popen([binary, "serve", str(_config(root, port, htpasswd))],
+    process = subprocess.Popen([binary, "serve", str(_config(root, port, htpasswd, auth,
+                                                                    storage or root / "data"))],
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_ready(port, process, root)
