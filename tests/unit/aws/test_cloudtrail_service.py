@@ -3,6 +3,8 @@ unreachable accounts kept, and a targeted re-collect never removes outside its p
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from auditd.config import AwsSettings, Settings
 from auditd.model import ChangeKind, ScopeSelector
 from auditd.service import Runtime
 from auditd.service.aws import collect_aws
+from auditd.service.cloudtrail import collect_cloudtrail
 from auditd.service.cloudtrail_attribution import SOURCE, attribute_events
 from auditd.store import ChangeFilter
 from auditd.store.partial import PART_ERROR_KIND, protect_outside
@@ -115,3 +118,39 @@ def test_parts_outside_the_re_collect_are_protected() -> None:
         f"account={ACCOUNT},type=aws_vpc", f"account={ACCOUNT},type=aws_iam_role",
         f"account={ACCOUNT},region={NORTH},type=aws_security_group"}
     assert all(e.kind == PART_ERROR_KIND for e in errors)
+
+
+def _log_file(bucket: str, minute: int, event_id: str) -> str:
+    now = datetime.now(UTC)
+    key = (f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{now:%Y/%m/%d}/{ACCOUNT}_CloudTrail_"
+           f"{REGION}_{now:%Y%m%d}T{now.hour:02d}{minute:02d}Z_f{minute}.json.gz")
+    record = {"eventID": event_id, "eventTime": now.isoformat(), "eventName": "SendCommand",
+              "eventSource": "ssm.amazonaws.com", "awsRegion": REGION, "readOnly": False,
+              "recipientAccountId": ACCOUNT, "userIdentity": {"arn": ADMIN}}
+    client("s3").put_object(Bucket=bucket, Key=key, Body=gzip.compress(
+        json.dumps({"Records": [record]}).encode()))
+    return key
+
+
+def test_a_failed_download_is_read_on_the_next_pass_and_nothing_twice(
+        runtime: Runtime) -> None:
+    bucket = "trail"
+    client("s3").create_bucket(Bucket=bucket,
+                               CreateBucketConfiguration={"LocationConstraint": REGION})
+    keys = [_log_file(bucket, minute, f"ev-{minute}") for minute in (1, 2, 3)]
+    deleted: list[str] = []
+
+    def lose_the_second_file(line: str) -> None:  # after the first file is stored
+        if keys[0] in line and not deleted:
+            client("s3").delete_object(Bucket=bucket, Key=keys[1])
+            deleted.append(keys[1])
+
+    first = collect_cloudtrail(runtime, bucket=bucket, s3_client=client("s3"),
+                               opener=_opener, progress=lose_the_second_file)
+    assert first.writes == 1 and "no such object" in first.errors[0]
+    _log_file(bucket, 2, "ev-2")  # the object is back
+    second = collect_cloudtrail(runtime, bucket=bucket, s3_client=client("s3"), opener=_opener)
+    assert (second.writes, second.duplicates, second.errors) == (2, 0, [])
+    assert {e.id for e in runtime.store.events(source=SOURCE)} == {"ev-1", "ev-2", "ev-3"}
+    third = collect_cloudtrail(runtime, bucket=bucket, s3_client=client("s3"), opener=_opener)
+    assert (third.events, third.writes) == (0, 0)
