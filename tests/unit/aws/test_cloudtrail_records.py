@@ -122,6 +122,13 @@ def test_envelope_detail_is_the_record() -> None:
     assert event.event_id == "e-9" and event.origin == "sqs:m1"
 
 
+def test_an_envelope_inside_an_sns_notification() -> None:
+    inner = json.dumps({"detail-type": "AWS API Call via CloudTrail",
+                        "detail": _record(eventID="e-10")})
+    body = json.dumps({"Type": "Notification", "MessageId": "n", "Message": inner})
+    assert [e.event_id for e in parse_envelope(body, "sqs:m3").events] == ["e-10"]
+
+
 def test_truncated_gzip_is_an_error_naming_the_file() -> None:
     data = _log(_record())
     parsed = parse_log_file(data[: len(data) // 2], "s3://b/AWSLogs/x.json.gz")

@@ -10,7 +10,8 @@ Two input shapes:
 * a log file as CloudTrail writes it to S3: gzipped JSON ``{"Records": [...]}`` (a bare
   JSON list of records, as some tools export them, is accepted too);
 * an EventBridge event of detail-type ``AWS API Call via CloudTrail`` (what an
-  EventBridge rule delivers to SQS): its ``detail`` is the record.
+  EventBridge rule delivers to SQS, directly or inside an SNS notification): its
+  ``detail`` is the record.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def parse_log_file(data: bytes, origin: str) -> ParseResult:
 def parse_envelope(body: str | bytes, origin: str) -> ParseResult:
     """An EventBridge ``AWS API Call via CloudTrail`` event (e.g. an SQS message body)."""
     try:
-        envelope = json.loads(body)
+        envelope = _unwrap_sns(json.loads(body))
     except ValueError as exc:
         return _fail(origin, f"message body is not JSON ({exc}); expected an EventBridge event")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("detail"), dict):
@@ -130,6 +131,15 @@ def parse_envelope(body: str | bytes, origin: str) -> ParseResult:
     detail.setdefault("recipientAccountId", envelope.get("account", ""))
     detail.setdefault("awsRegion", envelope.get("region", ""))
     return _collect([parse_record(detail, origin)])
+
+
+def _unwrap_sns(document: Any) -> Any:
+    """The EventBridge event inside an SNS notification (a rule that targets a topic the
+    queue subscribes to, without raw message delivery); anything else as it is."""
+    if isinstance(document, dict) and document.get("Type") == "Notification" \
+            and isinstance(document.get("Message"), str):
+        return json.loads(document["Message"])
+    return document
 
 
 def parse_record(record: Any, origin: str) -> TrailEvent | RecordError:
