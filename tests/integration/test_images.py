@@ -201,3 +201,38 @@ def test_basic_auth_password_from_the_environment(
     assert refs_of(collect(capsys, config))[ref]["digest"] == digest
     no_creds = write_config(tmp_path, auth_registry, [ref])  # anonymous: refused
     assert refs_of(collect(capsys, no_creds))[ref]["fault"]["kind"] == "access-denied"
+
+
+def test_terraform_declared_image_is_discovered(
+        registry: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    digest = Pusher(registry).image("acme/declared", "3.1", "declared in HCL")
+    image = f"{registry}/acme/declared:3.1"
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text(
+        'resource "docker_container" "api" {\n  name  = "api"\n'
+        f'  image = "{image}"\n}}\n'
+        'resource "kubernetes_pod" "job" {\n  spec {\n    container {\n'
+        '      image = var.job_image\n    }\n  }\n}\n'
+        'variable "job_image" {}\n')
+    config = write_config(tmp_path, registry, [])
+    code, _, err = run(capsys, "--config", str(config), "collect", "terraform", str(infra))
+    assert code == 0, err
+    report = collect(capsys, config)  # no [[images.refs]]: found in the declared resource
+    assert list(refs_of(report)) == [image] and refs_of(report)[image]["digest"] == digest
+
+
+def test_daemon_schedules_images_only_when_there_is_something_to_watch(
+        registry: str, tmp_path: Path) -> None:
+    from auditd.daemon.jobs import configured_jobs
+
+    empty = runtime(write_config(tmp_path / "a", registry, []))
+    watching = runtime(write_config(tmp_path / "b", registry, [f"{registry}/acme/x:1"]))
+    try:
+        assert "images" not in [j.name for j in configured_jobs(empty)]
+        [job] = [j for j in configured_jobs(watching) if j.name == "images"]
+        assert job.every == timedelta(minutes=10)
+        assert job.run().startswith("ok: 1 image ref(s)")
+    finally:
+        empty.close()
+        watching.close()

@@ -205,6 +205,7 @@ class Pusher:
 
 
 def write_config(tmp_path: Path, host: str, refs: list[str], extra: str = "") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "driftaudit.toml"
     listed = "".join(f'[[images.refs]]\nref = "{ref}"\n' for ref in refs)
     path.write_text(f'state_dir = "{tmp_path / "state"}"\n{listed}'
