@@ -148,11 +148,15 @@ def to_resource(v: ResourceVersion) -> Resource:
 
 def current_drift(rt: Runtime, *, now: datetime | None = None,
                   rule_dirs: Sequence[Path] | None = None,
-                  flt: DriftFilter | None = None, record: bool = False) -> DriftOutcome:
+                  flt: DriftFilter | None = None, record: bool = False,
+                  notify: bool = True) -> DriftOutcome:
     """Drift of everything currently stored, rated by the rule packs of ``rule_dirs``.
 
     ``record``: sync the stored finding lifecycle with this (always full) evaluation and
-    give each finding its stored status, first_seen and last_seen.
+    give each finding its stored status, first_seen and last_seen.  ``notify`` (with
+    ``record``): announce the findings opened since the last announcement to the
+    ``[notify]`` webhooks (:mod:`auditd.service.notify`); a caller that must answer fast
+    (an HTTP request) can pass False and leave that to the next recorded run.
     """
     flt = flt or DriftFilter()
     _check_filter(flt)
@@ -172,7 +176,8 @@ def current_drift(rt: Runtime, *, now: datetime | None = None,
     notices = NotifyReport()
     if record:
         records = _record(rt, evaluated, moment)
-        notices = notify_drift(rt, evaluated, ruleset, moment)
+        if notify:
+            notices = notify_drift(rt, evaluated, ruleset, moment)
         evaluated = [_with_record(r, records.get(finding_key_of(r))) for r in evaluated]
         if flt.status == "resolved":
             resolved = tuple(s for s in rt.store.findings("resolved") if flt.keeps_stored(s))
