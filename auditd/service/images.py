@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,11 +34,14 @@ from auditd.collectors.images import (
     Credentials,
     EcrResolver,
     ImageRef,
+    Platform,
     RefError,
     RefOutcome,
     RegistryClient,
     RegistryFault,
+    RegistryJob,
     RegistryOutcome,
+    Resolved,
     Resolver,
     is_ecr_host,
     parse_ref,
@@ -49,7 +52,7 @@ from auditd.collectors.images import (
 )
 from auditd.config import ImageRegistry, Settings
 from auditd.errors import ConfigError
-from auditd.model import SnapshotError
+from auditd.model import ResourceVersion, SnapshotError
 from auditd.service import Runtime, now_utc
 from auditd.store import IngestResult
 
@@ -62,9 +65,10 @@ EcrOpener = Callable[[str, str], ClientFactory]  # (account, region) -> clients
 
 @dataclass(frozen=True, slots=True)
 class WatchList:
-    """The refs to resolve, and how many discovered values were not references."""
+    """The refs to resolve, their last stored resolutions, and values that were not refs."""
 
     refs: tuple[ImageRef, ...]
+    known: Mapping[ImageRef, Resolved] = field(default_factory=dict)
     configured: int = 0
     discovered: int = 0
     stored: int = 0
@@ -114,15 +118,15 @@ def watched_refs(rt: Runtime, only: Sequence[str] = ()) -> WatchList:
                          configured=len(only))
     configured = {_parse_configured(w.ref) for w in rt.settings.images.refs}
     discovered: set[ImageRef] = set()
-    stored: set[ImageRef] = set()
+    stored: dict[ImageRef, Resolved] = {}
     bad: list[str] = []
     for info in rt.store.scopes():
         if info.name.startswith("images/"):
-            stored |= _stored_refs(rt, info.name)
+            stored.update(_stored_refs(rt, info.name))
         elif rt.settings.images.discover:
             discovered |= _discovered_refs(rt, info.name, bad)
-    every = configured | discovered | stored
-    return WatchList(refs=tuple(sorted(every)), configured=len(configured),
+    every = configured | discovered | set(stored)
+    return WatchList(refs=tuple(sorted(every)), known=stored, configured=len(configured),
                      discovered=len(discovered - configured), stored=len(stored),
                      unparsable=tuple(sorted(set(bad)))[:20])
 
@@ -148,15 +152,22 @@ def _parse_configured(text: str) -> ImageRef:
         raise ConfigError(f"[[images.refs]]: {exc}", hint="see docs/images.md") from None
 
 
-def _stored_refs(rt: Runtime, scope: str) -> set[ImageRef]:
-    found = set()
+def _stored_refs(rt: Runtime, scope: str) -> dict[ImageRef, Resolved]:
+    found = {}
     for version in rt.store.scope_state(scope):
         if version.key.tf_type == TF_TYPE:
             try:
-                found.add(parse_ref(version.key.id))
-            except RefError:
+                found[parse_ref(version.key.id)] = _stored_resolution(version)
+            except (RefError, KeyError, TypeError):
                 continue
     return found
+
+
+def _stored_resolution(version: ResourceVersion) -> Resolved:
+    attrs = version.attrs
+    platforms = tuple(Platform(str(p["platform"]), str(p["digest"]), str(p["media_type"]))
+                      for p in attrs.get("platforms") or ())
+    return Resolved(str(attrs["digest"]), str(attrs["media_type"]), platforms)
 
 
 def _discovered_refs(rt: Runtime, scope: str, bad: list[str]) -> set[ImageRef]:
@@ -179,7 +190,7 @@ def collect_images(rt: Runtime, *, refs: Sequence[str] = (), progress: Progress 
     watch = watched_refs(rt, refs)
     say(f"images: {len(watch.refs)} ref(s) ({watch.configured} configured, "
         f"{watch.discovered} discovered, {watch.stored} already watched)")
-    jobs, failed = _jobs(rt.settings, watch.refs, ecr_opener or _ecr_opener(rt.settings))
+    jobs, failed = _jobs(rt.settings, watch, ecr_opener or _ecr_opener(rt.settings))
     outcomes = run_registries(jobs, max_workers=rt.settings.images.max_workers,
                               progress=lambda o: say(_progress_line(o)))
     outcomes += failed
@@ -191,17 +202,18 @@ def collect_images(rt: Runtime, *, refs: Sequence[str] = (), progress: Progress 
                         partial=bool(refs), notes=notes)
 
 
-def _jobs(settings: Settings, refs: Iterable[ImageRef], ecr_opener: EcrOpener
-          ) -> tuple[list[tuple[Resolver, Sequence[ImageRef], str]], list[RegistryOutcome]]:
+def _jobs(settings: Settings, watch: WatchList, ecr_opener: EcrOpener
+          ) -> tuple[list[RegistryJob], list[RegistryOutcome]]:
     by_registry: dict[str, list[ImageRef]] = {}
-    for ref in refs:
+    for ref in watch.refs:
         by_registry.setdefault(ref.registry, []).append(ref)
-    jobs: list[tuple[Resolver, Sequence[ImageRef], str]] = []
+    jobs: list[RegistryJob] = []
     failed: list[RegistryOutcome] = []
     for registry, group in sorted(by_registry.items()):
         source = "ecr" if is_ecr_host(registry) else "oci"
         try:
-            jobs.append((_resolver(settings, registry, ecr_opener), group, source))
+            jobs.append(RegistryJob(_resolver(settings, registry, ecr_opener), group, source,
+                                    {r: watch.known[r] for r in group if r in watch.known}))
         except (ConfigError, RegistryFault) as exc:
             fault = RegistryFault("credentials", f"{registry}: {exc}", wide=True)
             failed.append(RegistryOutcome(registry, tuple(

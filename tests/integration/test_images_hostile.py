@@ -30,10 +30,16 @@ GOOD = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST_TYPE, "config": {
     "digest": "sha256:" + "a" * 64, "size": 2}, "layers": []}).encode()
 GOOD_DIGEST = "sha256:" + hashlib.sha256(GOOD).hexdigest()
 OTHER_DIGEST = "sha256:" + hashlib.sha256(b"something else").hexdigest()
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+INDEX = json.dumps({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": [
+    {"mediaType": MANIFEST_TYPE, "digest": GOOD_DIGEST, "size": len(GOOD),
+     "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}]}).encode()
+INDEX_DIGEST = "sha256:" + hashlib.sha256(INDEX).hexdigest()
 
 
 class Hostile(BaseHTTPRequestHandler):
     mode: ClassVar[str] = "good"
+    gets: ClassVar[int] = 0
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: Any) -> None:
@@ -43,6 +49,7 @@ class Hostile(BaseHTTPRequestHandler):
         self._answer(head=True)
 
     def do_GET(self) -> None:
+        type(self).gets += 1
         self._answer(head=False)
 
     def _send(self, status: int, headers: dict[str, str], body: bytes, head: bool) -> None:
@@ -59,6 +66,9 @@ class Hostile(BaseHTTPRequestHandler):
         manifest = {"Content-Type": MANIFEST_TYPE, "Docker-Content-Digest": GOOD_DIGEST}
         if mode == "good":
             self._send(200, manifest, GOOD, head)
+        elif mode == "index":
+            self._send(200, {"Content-Type": INDEX_TYPE, "Docker-Content-Digest": INDEX_DIGEST},
+                       INDEX, head)
         elif mode == "huge-header":
             self._send(200, {**manifest, "X-Padding": "x" * 70_000}, GOOD, head)
         elif mode == "non-json":
@@ -145,3 +155,18 @@ def test_hostile_answer_is_a_fault_not_a_change(
         assert version.current and version.attrs["digest"] == GOOD_DIGEST
     finally:
         rt.close()
+
+
+def test_an_unchanged_index_is_not_fetched_again(
+        hostile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Registries count GETs against pull rate limits: HEAD says the digest is unchanged,
+    so the stored platforms stand."""
+    Hostile.mode, Hostile.gets = "index", 0
+    ref = f"{hostile}/hostile/multi:1"
+    config = write_config(tmp_path, hostile, [ref])
+    first = refs_of(collect(capsys, config))[ref]
+    assert first["digest"] == INDEX_DIGEST and Hostile.gets == 1
+    second = collect(capsys, config)
+    assert Hostile.gets == 1 and second["unchanged"] == 1
+    assert refs_of(second)[ref]["platforms"] == [{"platform": "linux/arm64/v8",
+                                                  "digest": GOOD_DIGEST}]

@@ -18,6 +18,7 @@ from auditd.collectors.images.collector import (
     PROVIDER,
     TF_TYPE,
     RefOutcome,
+    RegistryJob,
     RegistryOutcome,
     Resolver,
     collect_registry,
@@ -27,7 +28,7 @@ from auditd.collectors.images.collector import (
     to_snapshot,
 )
 from auditd.collectors.images.ecr import IAM_ACTIONS, EcrResolver
-from auditd.collectors.images.oci import Gone, RegistryClient, RegistryFault, Resolved
+from auditd.collectors.images.oci import Gone, Platform, RegistryClient, RegistryFault, Resolved
 from auditd.collectors.images.refs import ImageRef, RefError, is_ecr_host, parse_ref, refs_in_attrs
 
 __all__ = [
@@ -38,10 +39,12 @@ __all__ = [
     "EcrResolver",
     "Gone",
     "ImageRef",
+    "Platform",
     "RefError",
     "RefOutcome",
     "RegistryClient",
     "RegistryFault",
+    "RegistryJob",
     "RegistryOutcome",
     "Resolved",
     "Resolver",

@@ -73,24 +73,25 @@ class Authenticator:
         self._tokens: dict[tuple[str, str, str], str] = {}
         self._lock = threading.Lock()
 
-    def header_for(self, challenge: Challenge, repository: str) -> str:
-        """The ``Authorization`` value answering ``challenge`` for pulling ``repository``."""
+    def header_for(self, challenge: Challenge, repository: str, *, fresh: bool = False) -> str:
+        """The ``Authorization`` value answering ``challenge`` for pulling ``repository``;
+        ``fresh`` asks for a new token (the cached one was refused: it may have expired)."""
         if challenge.scheme == "basic":
             if self._credentials is None:
                 raise AuthFault("access-denied", "the registry asks for basic auth and no "
                                 "credentials are configured for it")
             return self._credentials.basic()
         if challenge.scheme == "bearer":
-            return "Bearer " + self._token(challenge, repository)
+            return "Bearer " + self._token(challenge, repository, fresh)
         raise AuthFault("access-denied", f"unsupported auth scheme {challenge.scheme!r}")
 
-    def _token(self, challenge: Challenge, repository: str) -> str:
+    def _token(self, challenge: Challenge, repository: str, fresh: bool) -> str:
         realm = challenge.params.get("realm", "")
         service = challenge.params.get("service", "")
         scope = challenge.params.get("scope") or f"repository:{repository}:pull"
         cache_key = (realm, service, scope)
         with self._lock:
-            cached = self._tokens.get(cache_key)
+            cached = None if fresh else self._tokens.get(cache_key)
         if cached is not None:
             return cached
         token = self._fetch_token(realm, service, scope)

@@ -64,9 +64,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
 def exchange(method: str, url: str, headers: Mapping[str, str], *, timeout: float,
              max_body: int, allow_http: bool = False) -> Answer:
     """Send one request (following redirects as the module docstring says)."""
@@ -98,7 +95,9 @@ def _once(method: str, url: str, headers: Mapping[str, str], *, timeout: float,
     request = urllib.request.Request(url, method=method,
                                      headers={"User-Agent": _USER_AGENT, **headers})
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        # Built per request: the proxy settings (HTTPS_PROXY, NO_PROXY) are read now.
+        opener = urllib.request.build_opener(_NoRedirect)
+        with opener.open(request, timeout=timeout) as response:
             return _answer(response, method, url, max_body)
     except urllib.error.HTTPError as exc:  # a non-2xx answer: still an answer
         with exc:

@@ -2,8 +2,8 @@
 
 Public API::
 
-    collect_registry(resolver, refs, progress=...) -> RegistryOutcome
-    run_registries([(resolver, refs), ...], max_workers=..., progress=...) -> [RegistryOutcome]
+    collect_registry(resolver, refs, known=..., progress=...) -> RegistryOutcome
+    run_registries([RegistryJob, ...], max_workers=..., progress=...) -> [RegistryOutcome]
     to_snapshot(outcome, taken_at, extra_errors=()) -> Snapshot    (scope images/<registry>)
 
 Each resolved ref becomes a resource ``oci/container_image/<registry>/<repo>:<tag>``
@@ -26,9 +26,9 @@ No store access here (the service ingests); resolvers do the I/O.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -36,7 +36,7 @@ from auditd.collectors.images.oci import Gone, RegistryFault, Resolved
 from auditd.collectors.images.refs import ImageRef
 from auditd.model import Origin, Resource, ResourceKey, Snapshot, SnapshotError
 
-__all__ = ["PROVIDER", "TF_TYPE", "RefOutcome", "RegistryOutcome", "Resolver",
+__all__ = ["PROVIDER", "TF_TYPE", "RefOutcome", "RegistryJob", "RegistryOutcome", "Resolver",
            "collect_registry", "resource_of", "run_registries", "scope_of", "to_snapshot"]
 
 PROVIDER = "oci"
@@ -49,7 +49,18 @@ class Resolver(Protocol):
 
     registry: str
 
-    def resolve(self, ref: ImageRef) -> Resolved: ...
+    def resolve(self, ref: ImageRef, known: Resolved | None = None) -> Resolved: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryJob:
+    """One registry's work: its resolver, refs, source (``oci``/``ecr``) and the last
+    stored resolutions (``known``)."""
+
+    resolver: Resolver
+    refs: Sequence[ImageRef]
+    source: str = "oci"
+    known: Mapping[ImageRef, Resolved] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,7 @@ def scope_of(registry: str) -> str:
 
 
 def collect_registry(resolver: Resolver, refs: Sequence[ImageRef], *, source: str = "oci",
+                     known: Mapping[ImageRef, Resolved] | None = None,
                      progress: Progress | None = None) -> RegistryOutcome:
     """Resolve every ref in order; a registry-wide fault marks the rest not tried."""
     started = time.monotonic()
@@ -90,7 +102,7 @@ def collect_registry(resolver: Resolver, refs: Sequence[ImageRef], *, source: st
         if stopped is not None:
             outcomes.append(RefOutcome(ref, fault=stopped, not_tried=True, source=source))
             continue
-        outcome = _resolve_one(resolver, ref, source)
+        outcome = _resolve_one(resolver, ref, source, (known or {}).get(ref))
         if outcome.fault is not None and outcome.fault.registry_wide:
             stopped = outcome.fault
         outcomes.append(outcome)
@@ -99,10 +111,11 @@ def collect_registry(resolver: Resolver, refs: Sequence[ImageRef], *, source: st
     return RegistryOutcome(resolver.registry, tuple(outcomes), time.monotonic() - started)
 
 
-def _resolve_one(resolver: Resolver, ref: ImageRef, source: str) -> RefOutcome:
+def _resolve_one(resolver: Resolver, ref: ImageRef, source: str,
+                 known: Resolved | None) -> RefOutcome:
     started = time.monotonic()
     try:
-        resolved = resolver.resolve(ref)
+        resolved = resolver.resolve(ref, known)
     except Gone as exc:
         return RefOutcome(ref, gone=str(exc), source=source,
                           seconds=time.monotonic() - started)
@@ -115,16 +128,15 @@ def _resolve_one(resolver: Resolver, ref: ImageRef, source: str) -> RefOutcome:
     return RefOutcome(ref, resolved=resolved, source=source, seconds=time.monotonic() - started)
 
 
-def run_registries(jobs: Sequence[tuple[Resolver, Sequence[ImageRef], str]], *,
-                   max_workers: int = 4,
+def run_registries(jobs: Sequence[RegistryJob], *, max_workers: int = 4,
                    progress: Progress | None = None) -> list[RegistryOutcome]:
     """Every registry on its own thread (refs of one registry in order); job order kept."""
     if not jobs:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(jobs))),
                             thread_name_prefix="driftaudit-images") as pool:
-        futures = [pool.submit(collect_registry, resolver, refs, source=source,
-                               progress=progress) for resolver, refs, source in jobs]
+        futures = [pool.submit(collect_registry, job.resolver, job.refs, source=job.source,
+                               known=job.known, progress=progress) for job in jobs]
         return [future.result() for future in futures]
 
 

@@ -42,7 +42,8 @@ class EcrResolver:
         self.account, self.region = where
         self._clients = clients
 
-    def resolve(self, ref: ImageRef) -> Resolved:
+    def resolve(self, ref: ImageRef, known: Resolved | None = None) -> Resolved:
+        """The tag's digest now (``known`` is not needed: one call either way)."""
         image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.tag}
         try:
             client = self._clients.client("ecr", self.region)

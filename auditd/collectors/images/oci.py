@@ -88,13 +88,20 @@ class RegistryClient:
         self._headers: dict[str, str] = {}  # repository -> Authorization value
         self._lock = threading.Lock()
 
-    def resolve(self, ref: ImageRef) -> Resolved:
-        """The manifest digest ``ref`` points to now (see the module docstring)."""
+    def resolve(self, ref: ImageRef, known: Resolved | None = None) -> Resolved:
+        """The manifest digest ``ref`` points to now (see the module docstring).
+
+        ``known`` is the last stored resolution: when HEAD reports the same digest, an
+        index is not fetched again (its platforms are what that digest names), which
+        spares registries that count GETs against a pull rate limit."""
         answer = self._manifest("HEAD", ref)
         if answer.status == 404:
             return self._resolve_by_get(ref)
         if answer.status == 200:
             digest, media_type = answer.header("docker-content-digest"), _media(answer)
+            if known is not None and _DIGEST.match(digest) and digest == known.digest \
+                    and media_type == known.media_type and _pinned_ok(ref, digest):
+                return known
             if _DIGEST.match(digest) and media_type in MANIFEST_TYPES \
                     and media_type not in INDEX_TYPES and _pinned_ok(ref, digest):
                 return Resolved(digest=digest, media_type=media_type)
@@ -127,7 +134,8 @@ class RegistryClient:
             raise RegistryFault("access-denied", f"{self.registry}: HTTP 401 for {ref} "
                                 "without a usable WWW-Authenticate challenge")
         try:
-            headers["Authorization"] = self._auth.header_for(challenge, ref.repository)
+            headers["Authorization"] = self._auth.header_for(challenge, ref.repository,
+                                                             fresh=bool(known))
         except HttpFault as exc:
             raise RegistryFault(exc.kind, f"{self.registry}: {exc}") from None
         with self._lock:
