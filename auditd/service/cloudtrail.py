@@ -2,8 +2,8 @@
 
 * :func:`collect_cloudtrail`: every (account, region) folder of the trail's bucket and
   prefix, the log files not read yet (:mod:`auditd.collectors.aws.cloudtrail.s3_logs`),
-  each parsed and attributed (:mod:`auditd.service.cloudtrail_attribution`), then the
-  folder's cursor stored (name ``cloudtrail/s3/<bucket>/<prefix>``).  A restart neither
+  parsed and attributed in batches (:mod:`auditd.service.cloudtrail_attribution`), then
+  the folders' cursors stored (name ``cloudtrail/s3/<bucket>/<prefix>``).  A restart neither
   re-reads (the cursor) nor skips (a failed download stops its folder for this pass);
   a file read twice anyway only repeats no-ops.
 * :func:`watch_cloudtrail`: long-poll the SQS queue fed by an EventBridge rule; each
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,13 @@ from auditd.collectors.aws._session import (
     account_id,
     open_account,
 )
-from auditd.collectors.aws.cloudtrail.records import ParseResult, parse_envelope, parse_log_file
+from auditd.collectors.aws.cloudtrail.records import (
+    ParseResult,
+    RecordError,
+    TrailEvent,
+    parse_envelope,
+    parse_log_file,
+)
 from auditd.collectors.aws.cloudtrail.s3_logs import (
     FolderCursor,
     LogFolder,
@@ -49,6 +55,7 @@ __all__ = ["SOURCE", "Summary", "account_opener", "collect_cloudtrail", "cursor_
            "process_messages", "watch_cloudtrail"]
 
 Progress = Callable[[str], None]
+FLUSH_EVENTS = 5000  # records read before they are attributed (and the cursor stored)
 
 
 def cursor_name(bucket: str, prefix: str) -> str:
@@ -77,45 +84,62 @@ def collect_cloudtrail(rt: Runtime, *, bucket: str | None = None, prefix: str | 
 
 @dataclass
 class _S3Pass:
+    """New files of every folder, read in order and attributed in batches of about
+    :data:`FLUSH_EVENTS` records (all accounts' parts at once: one targeted snapshot per
+    account and batch); the folders' cursors are stored after each batch's commit."""
+
     rt: Runtime
     lister: LogLister
     cursor: str
     opener: AccountOpener
     first_from: datetime
     say: Progress
+    total: Summary = field(default_factory=Summary)
+    folders: dict[str, Any] = field(default_factory=dict)
+    events: list[TrailEvent] = field(default_factory=list)
+    problems: list[RecordError] = field(default_factory=list)
 
     def run(self) -> Summary:
-        total = Summary()
-        folders = dict((self.rt.store.cursor(self.cursor) or {}).get("folders") or {})
+        self.folders = dict((self.rt.store.cursor(self.cursor) or {}).get("folders") or {})
         for folder in self.lister.folders():
-            total.add(self._folder(folder, folders))
-        self.say(f"cloudtrail: s3://{self.lister.bucket}/{self.lister.root}: {total.line()}")
-        return total
+            self._folder(folder)
+        self._flush()
+        self.say(f"cloudtrail: s3://{self.lister.bucket}/{self.lister.root}: "
+                 f"{self.total.line()}")
+        return self.total
 
-    def _folder(self, folder: LogFolder, folders: dict[str, Any]) -> Summary:
-        summary = Summary()
+    def _folder(self, folder: LogFolder) -> None:
         lookback = timedelta(minutes=self.rt.settings.aws.cloudtrail.lookback_minutes)
-        cursor = FolderCursor.from_json(folders.get(folder.prefix))
+        cursor = FolderCursor.from_json(self.folders.get(folder.prefix))
         try:
             listed = self.lister.listed(folder, start_after(folder, cursor, self.first_from,
                                                             lookback))
         except S3Error as exc:
-            summary.errors.append(str(exc))
-            return summary
+            self.total.errors.append(str(exc))
+            return
         for key in new_keys(listed, cursor, self.first_from, lookback):
             try:
                 data = self.lister.read(key)
             except S3Error as exc:  # stop this folder: the next pass resumes here
-                summary.errors.append(f"{exc} (retried on the next pass)")
-                break
+                self.total.errors.append(f"{exc} (retried on the next pass)")
+                return
             parsed = parse_log_file(data, f"s3://{self.lister.bucket}/{key}")
-            done = attribute_events(self.rt, parsed.events, parsed.errors, self.opener)
-            self.say(f"cloudtrail: {key}: {done.line()}")
-            summary.add(done)
+            self.say(f"cloudtrail: read {key}: {len(parsed.events)} records")
+            self.events += parsed.events
+            self.problems += parsed.errors
             cursor = cursor.advance(key, lookback)
-            folders[folder.prefix] = cursor.to_json()
-            self.rt.store.set_cursor(self.cursor, {"folders": folders})
-        return summary
+            self.folders[folder.prefix] = cursor.to_json()
+            if len(self.events) >= FLUSH_EVENTS:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Attribute what was read, then store the cursors that cover it."""
+        if self.events or self.problems:
+            done = attribute_events(self.rt, self.events, self.problems, self.opener)
+            self.say(f"cloudtrail: {done.line()}")
+            self.total.add(done)
+            self.events, self.problems = [], []
+        self.rt.store.set_cursor(self.cursor, {"folders": self.folders})
 
 
 def watch_cloudtrail(rt: Runtime, stop: threading.Event, *, queue_url: str | None = None,
