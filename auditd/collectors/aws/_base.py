@@ -94,10 +94,13 @@ class Within:
     """The parents a type is listed under: ``list_call = (operation, result key)`` lists
     them (paginated like any list call), and ``params`` maps the child list call's
     parameters to fields of one parent item.  A parent listed as a plain string (an
-    ECS cluster ARN) is itself the value of every parameter."""
+    ECS cluster ARN) is itself the value of every parameter.  An error whose code is in
+    ``absent`` while listing one parent's children means the parent is gone (deleted
+    between the two calls), and so are its children: that parent is skipped."""
 
     list_call: tuple[str, str]
     params: Mapping[str, str]
+    absent: frozenset[str] = frozenset()
 
     def items_of(self, page: Mapping[str, Any]) -> Iterable[Any]:
         return page.get(self.list_call[1]) or ()

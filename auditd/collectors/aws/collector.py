@@ -133,8 +133,12 @@ def _listed(reader: AWSType, client: Any) -> Iterator[Any]:
         return
     for parent in _pages(client, within.list_call[0], {}, within.items_of):
         params = {**reader.list_params(), **within.request(parent)}
-        for listed in _pages(client, reader.list_call[0], params, reader.items_of):
-            yield reader.child_item(parent, listed)
+        try:
+            for listed in _pages(client, reader.list_call[0], params, reader.items_of):
+                yield reader.child_item(parent, listed)
+        except ClientError as exc:
+            if error_code(exc) not in within.absent:
+                raise
 
 
 def _pages(client: Any, operation: str, params: Mapping[str, Any],

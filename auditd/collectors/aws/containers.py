@@ -98,7 +98,8 @@ class EcsService(AWSType):
 
     tf_type = "aws_ecs_service"
     service = "ecs"
-    within = Within(("list_clusters", "clusterArns"), {"cluster": "cluster"})
+    within = Within(("list_clusters", "clusterArns"), {"cluster": "cluster"},
+                    absent=frozenset({"ClusterNotFoundException"}))
     list_call = ("list_services", "serviceArns")
     id_field = "serviceArn"
     describe = (Describe("describe_services", {"cluster": "cluster", "services": "services"},

@@ -134,7 +134,8 @@ class Listener(AWSType):
     tf_type = "aws_lb_listener"
     service = "elbv2"
     within = Within(("describe_load_balancers", "LoadBalancers"),
-                    {"LoadBalancerArn": "LoadBalancerArn"})
+                    {"LoadBalancerArn": "LoadBalancerArn"},
+                    absent=frozenset({"LoadBalancerNotFound"}))
     list_call = ("describe_listeners", "Listeners")
     id_field = "ListenerArn"
     describe = (_tag_call(),)

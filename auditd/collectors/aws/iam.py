@@ -126,7 +126,8 @@ class RolePolicyAttachment(AWSType):
     tf_type = "aws_iam_role_policy_attachment"
     service = "iam"
     global_service = True
-    within = Within(("list_roles", "Roles"), {"RoleName": "RoleName"})
+    within = Within(("list_roles", "Roles"), {"RoleName": "RoleName"},
+                    absent=frozenset({"NoSuchEntity"}))
     list_call = ("list_attached_role_policies", "AttachedPolicies")
     iam = ("iam:ListRoles", "iam:ListAttachedRolePolicies")
 

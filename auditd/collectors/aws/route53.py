@@ -91,7 +91,8 @@ class Route53Record(AWSType):
     tf_type = "aws_route53_record"
     service = "route53"
     global_service = True
-    within = Within(("list_hosted_zones", "HostedZones"), {"HostedZoneId": "Id"})
+    within = Within(("list_hosted_zones", "HostedZones"), {"HostedZoneId": "Id"},
+                    absent=frozenset({"NoSuchHostedZone"}))
     list_call = ("list_resource_record_sets", "ResourceRecordSets")
     iam = ("route53:ListHostedZones", "route53:ListResourceRecordSets")
 

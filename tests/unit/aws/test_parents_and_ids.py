@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
 
 from auditd.collectors.aws._base import Location
+from auditd.collectors.aws._session import SessionClients
 from auditd.collectors.aws.collector import to_snapshot
 from auditd.collectors.aws.elbv2 import Listener
 from auditd.collectors.terraform.state import StateDefaults, parse_state
@@ -175,3 +180,45 @@ def test_an_oidc_action_is_mapped_without_its_secret() -> None:
     (block,) = attrs["default_action"][0]["authenticate_oidc"]
     assert block["client_id"] == "c" and block["session_timeout"] == 3600
     assert "client_secret" not in block
+
+
+_LISTENERS_CALL = "provide-client-params.elastic-load-balancing-v2.DescribeListeners"
+
+
+class _DeletesFirst:
+    """Real moto clients; the first DescribeListeners call deletes its load balancer
+    first, as if it were deleted between the two list calls."""
+
+    def __init__(self, deny_listeners: bool = False) -> None:
+        self._clients = SessionClients(boto3.session.Session(region_name=REGION))
+        self._deny = deny_listeners
+        self._done = False
+
+    def client(self, service: str, region: str) -> Any:
+        made = self._clients.client(service, region)
+        if service == "elbv2" and not getattr(made, "_hooked", False):
+            made.meta.events.register(_LISTENERS_CALL, self._before)
+            made._hooked = True
+        return made
+
+    def _before(self, params: dict[str, Any], model: Any, **_kwargs: Any) -> None:
+        if self._deny:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, model.name)
+        if not self._done:
+            self._done = True
+            client("elbv2").delete_load_balancer(LoadBalancerArn=params["LoadBalancerArn"])
+
+
+def test_a_parent_deleted_between_the_calls_is_skipped_not_a_fault(mocked: None) -> None:
+    values = listener()
+    first = client("elbv2").describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
+    assert first == values["lb_arn"]  # the only load balancer: deleted before its listeners
+    outcomes = collect(["aws_lb_listener"], clients=_DeletesFirst())
+    assert [o.error for o in outcomes if o.error] == []
+    assert resources(outcomes) == []
+
+
+def test_any_other_error_listing_children_fails_the_type(mocked: None) -> None:
+    listener()
+    (outcome,) = collect(["aws_lb_listener"], clients=_DeletesFirst(deny_listeners=True))
+    assert outcome.error is not None and outcome.error.kind == "access-denied"
