@@ -113,8 +113,11 @@ _REGISTRY: dict[str, TypeRules] = {
         set_fields=frozenset({"load_balancer", "subnets", "capacity_provider_strategy"}),
         volatile_fields=frozenset({"desired_count_actual", "running_count", "pending_count"}),
     ),
+    # Containers, their environment and secrets: orders the provider itself sorts by name
+    # (older providers kept the configured order), so they mean nothing.
     "aws_ecs_task_definition": DEFAULT_RULES.extended(
-        set_fields=frozenset({"requires_compatibilities", "volume", "placement_constraints"}),
+        set_fields=frozenset({"requires_compatibilities", "volume", "placement_constraints",
+                              "container_definitions", "environment", "secrets"}),
     ),
     "aws_lb_listener": DEFAULT_RULES.extended(set_fields=frozenset({"target_group"})),
     "aws_s3_bucket_server_side_encryption_configuration": DEFAULT_RULES.extended(

@@ -222,3 +222,19 @@ def test_any_other_error_listing_children_fails_the_type(mocked: None) -> None:
     listener()
     (outcome,) = collect(["aws_lb_listener"], clients=_DeletesFirst(deny_listeners=True))
     assert outcome.error is not None and outcome.error.kind == "access-denied"
+
+
+def test_container_order_from_older_providers_is_no_drift(mocked: None) -> None:
+    values = ecs_task_definition()
+    live = resources(collect(["aws_ecs_task_definition"]))
+    containers = json.loads(live[0].attrs["container_definitions"])
+    containers.reverse()  # as configured, before the provider sorted them by name
+    for container in containers:
+        container.get("environment", []).reverse()
+    attrs = {**live[0].attrs, "arn": values["arn"],
+             "container_definitions": json.dumps(containers, indent=2)}
+    assert _drift(live, _state("aws_ecs_task_definition", attrs)) == []
+    containers[0]["image"] = "busybox:1.37"
+    changed = {**attrs, "container_definitions": json.dumps(containers)}
+    assert _drift(live, _state("aws_ecs_task_definition", changed)) == [
+        (DriftKind.CHANGED, "web")]
