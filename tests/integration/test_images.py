@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,6 +103,26 @@ def test_moved_tag_is_a_modified_change_with_both_digests_and_an_image_candidate
     assert candidate.previous_version == f"previous digest {first}"
     hint = rollback_hint(candidate, [candidate], change.observed_at + timedelta(minutes=5))
     assert hint.action == "rollback" and f"previous digest {first}" in hint.text
+    onset = (change.observed_at + timedelta(minutes=2)).isoformat()
+    code, _, err = run(capsys, "--config", str(config), "incidents", "add", "--id", "INC-7",
+                       "--onset", onset, "--title", "worker errors")
+    assert code == 0, err
+    code, out, err = run(capsys, "--config", str(config), "suspects", "INC-7", "--json")
+    assert code == 0, err
+    offered = [c for c in _dicts(json.loads(out)) if c.get("kind") == "image"]
+    assert any(c.get("previous_version") == f"previous digest {first}"
+               and c.get("version") == second for c in offered), out
+
+
+def _dicts(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object inside ``value``."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _dicts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _dicts(item)
 
 
 def test_index_lists_every_platform_digest(
