@@ -24,7 +24,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditd.collectors.aws.s3 import S3Error, S3Reader, translate_error
+from auditd.collectors.aws.s3 import (
+    S3AccessDenied,
+    S3Error,
+    S3NotFound,
+    S3Reader,
+    translate_error,
+)
 
 __all__ = ["DEFAULT_LOOKBACK", "MAX_LOG_BYTES", "FolderCursor", "LogFolder", "LogLister",
            "S3Error", "key_time", "new_keys", "start_after"]
@@ -133,7 +139,10 @@ class LogLister:
 
     def read(self, key: str) -> bytes:
         """A log file's bytes; :class:`~auditd.collectors.aws.s3.S3Error` on failure."""
-        return self._reader.get(self.bucket, key, MAX_LOG_BYTES)
+        try:
+            return self._reader.get(self.bucket, key, MAX_LOG_BYTES)
+        except S3Error as exc:
+            raise _for_trail(exc) from None
 
     def _children(self, prefix: str) -> Iterator[str]:
         pages = self._client.get_paginator("list_objects_v2").paginate(
@@ -143,7 +152,7 @@ class LogLister:
                 for common in page.get("CommonPrefixes", ()):
                     yield str(common["Prefix"])[len(prefix):].rstrip("/")
         except (ClientError, BotoCoreError) as exc:
-            raise translate_error(exc, self.bucket, prefix, listing=True) from None
+            raise _for_trail(translate_error(exc, self.bucket, prefix, listing=True)) from None
 
     def _keys(self, prefix: str, after: str) -> Iterator[str]:
         pages = self._client.get_paginator("list_objects_v2").paginate(
@@ -153,5 +162,15 @@ class LogLister:
                 for item in page.get("Contents", ()):
                     yield str(item["Key"])
         except (ClientError, BotoCoreError) as exc:
-            raise translate_error(exc, self.bucket, prefix, listing=True) from None
+            raise _for_trail(translate_error(exc, self.bucket, prefix, listing=True)) from None
 
+
+def _for_trail(error: S3Error) -> S3Error:
+    """The S3 reader's error with a hint about CloudTrail log files (not Terraform states)."""
+    if isinstance(error, S3AccessDenied):
+        error.hint = ("grant s3:ListBucket on the trail's bucket and s3:GetObject under its "
+                      "AWSLogs/ prefix (kms:Decrypt too for SSE-KMS log files); "
+                      "see docs/cloudtrail.md")
+    elif isinstance(error, S3NotFound) and error.key:
+        error.hint = "the log file went away after it was listed; it is tried again next pass"
+    return error
