@@ -53,9 +53,25 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["api_tokens", "approvals", "audit_checkpoints", "blobs", "change_events", "job_leases", "changes", "cursors", "drift_findings",
-           "drift_transitions", "incidents", "meta", "metadata", "resources",
-           "scopes", "snapshots", "versions"]
+__all__ = [
+    "api_tokens",
+    "approvals",
+    "audit_checkpoints",
+    "blobs",
+    "change_events",
+    "changes",
+    "cursors",
+    "drift_findings",
+    "drift_transitions",
+    "incidents",
+    "job_leases",
+    "meta",
+    "metadata",
+    "resources",
+    "scopes",
+    "snapshots",
+    "versions",
+]
 
 metadata = MetaData()
 
