@@ -24,7 +24,7 @@ __all__ = ["CHAIN", "NORMALIZER_VERSION", "Step", "normalize_attrs", "normalize_
 
 # 2: secrets canonicalised before fingerprinting, blank secrets kept blank, policy
 #    statements sorted on their final form, policies nested in blocks parsed.
-NORMALIZER_VERSION = 4
+NORMALIZER_VERSION = 5
 
 Attrs = dict[str, Any]
 Step = Callable[[Mapping[str, Any], TypeRules, Sequence[str], Fingerprinter], Attrs]
