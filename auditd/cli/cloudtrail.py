@@ -52,12 +52,26 @@ def watch_cloudtrail(obj: Obj, queue_url: str | None) -> None:
     from auditd import render
     from auditd.service.cloudtrail import watch_cloudtrail
 
+    rt = obj.runtime()
     stop = threading.Event()
+
+    def on_signal(*_: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C: leave now; unfinished messages come back
+            raise KeyboardInterrupt
+        stop.set()
+        render.progress_line(f"stopping after the current poll (at most "
+                             f"{rt.settings.aws.cloudtrail.poll_seconds} s; Ctrl-C again "
+                             "to leave now)")
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     render.progress_line("watching CloudTrail events on SQS (Ctrl-C to stop)")
-    total = watch_cloudtrail(obj.runtime(), stop, queue_url=queue_url,
-                             on_batch=_print_batch, on_error=render.print_error)
+    try:
+        total = watch_cloudtrail(rt, stop, queue_url=queue_url, on_batch=_print_batch,
+                                 on_error=render.print_error)
+    except KeyboardInterrupt:
+        render.progress_line("interrupted: messages not yet stored will be delivered again")
+        return
     print_summary(total)
 
 
