@@ -31,8 +31,9 @@ from auditd.collectors.aws._session import DEFAULT_HOME_REGION, ClientFactory
 from auditd.collectors.aws.cloudtrail.mapping import keys_of
 from auditd.collectors.aws.cloudtrail.records import RecordError, TrailEvent, is_write, rfc3339
 from auditd.collectors.aws.collector import Task, TypeOutcome, run_tasks, scope_of
-from auditd.model import ChangeEvent, Resource, ResourceKey, ScopeSelector, Snapshot
+from auditd.model import ChangeEvent, Origin, Resource, ResourceKey, ScopeSelector, Snapshot
 from auditd.service import Runtime, now_utc
+from auditd.store import ChangeFilter
 from auditd.store.partial import ingest_part, known_event_ids
 
 __all__ = ["SOURCE", "AccountOpener", "Summary", "attribute_events", "provenance_of"]
@@ -110,12 +111,16 @@ def _unique_writes(events: Iterable[TrailEvent]) -> list[TrailEvent]:
     return sorted(seen.values(), key=lambda e: e.event_time)
 
 
-def change_event(event: TrailEvent, keys: Sequence[ResourceKey],
-                 error: str = "") -> ChangeEvent:
-    details = {**provenance_of(event), "account": event.account, "region": event.region,
-               "origin": event.origin}
+def change_event(event: TrailEvent, keys: Sequence[ResourceKey], error: str = "",
+                 earlier: Sequence[int] = ()) -> ChangeEvent:
+    """The stored form of an event; ``earlier``: ids of changes of its resources stored
+    after it happened but without an actor (a scheduled collection saw them first)."""
+    details: dict[str, Any] = {**provenance_of(event), "account": event.account,
+                               "region": event.region, "origin": event.origin}
     if error:
         details["recollect_error"] = error
+    if earlier:
+        details["unattributed_changes"] = list(earlier)
     return ChangeEvent(
         id=event.event_id, kind="aws_api_call", source=SOURCE, started_at=event.event_time,
         summary=f"{event.event_name} ({event.service}) by {event.actor.principal} "
@@ -140,7 +145,7 @@ def _attribute_account(rt: Runtime, account: str,
     summary.errors += [f"account {account}: {o.error.message}" for o in failed if o.error]
     done = [o for o in outcomes if o.error is None]
     notes = {(o.region, o.tf_type): o.error.message for o in failed if o.error}
-    events = [change_event(e, k, _note(k, notes)) for e, k in items]
+    events = [change_event(e, k, _note(k, notes), _unattributed(rt, e, k)) for e, k in items]
     if not done:
         rt.store.record_events(events)
         return summary
@@ -162,6 +167,20 @@ def _recollect(rt: Runtime, account: str,
     tasks = [_task(rt, account, region, tf_type, clients) for region, tf_type in parts]
     return run_tasks(tasks, strict=rt.settings.aws.strict,
                      max_workers=rt.settings.aws.max_workers)
+
+
+def _unattributed(rt: Runtime, event: TrailEvent, keys: Sequence[ResourceKey]) -> list[int]:
+    """Live changes of ``keys`` observed since ``event`` that carry no actor: what the
+    event most likely caused, when a collection stored it before the event arrived."""
+    found: list[int] = []
+    for key in keys:
+        text = str(key)
+        if any(c in text for c in "*?["):  # a glob character: no exact match by pattern
+            continue
+        found += [c.id for c in rt.store.changes(ChangeFilter(
+            since=event.event_time, key_pattern=text, origin=Origin.LIVE))
+            if c.actor is None and c.id is not None and str(c.key) == text]
+    return found
 
 
 def _note(keys: Sequence[ResourceKey], notes: Mapping[tuple[str, str], str]) -> str:

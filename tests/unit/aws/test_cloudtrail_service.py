@@ -154,3 +154,22 @@ def test_a_failed_download_is_read_on_the_next_pass_and_nothing_twice(
     assert {e.id for e in runtime.store.events(source=SOURCE)} == {"ev-1", "ev-2", "ev-3"}
     third = collect_cloudtrail(runtime, bucket=bucket, s3_client=client("s3"), opener=_opener)
     assert (third.events, third.writes) == (0, 0)
+
+
+def test_a_change_a_collection_stored_first_is_linked_not_credited(runtime: Runtime) -> None:
+    group = _groups()[0]
+    collect_aws(runtime)
+    event = _event("AuthorizeSecurityGroupIngress", {"groupId": group}, "late-1")
+    client("ec2").authorize_security_group_ingress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                       "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    collect_aws(runtime)  # the scheduled collection sees the change before the event
+    (seen,) = [c for c in runtime.store.changes(ChangeFilter(tf_type="aws_security_group"))
+               if c.kind is ChangeKind.MODIFIED]
+    assert seen.actor is None
+
+    summary = attribute_events(runtime, [event], (), _opener)
+
+    assert (summary.writes, summary.attributed, summary.changes) == (1, 0, 0)
+    (stored,) = runtime.store.events(source=SOURCE)
+    assert stored.details["unattributed_changes"] == [seen.id]
