@@ -145,6 +145,38 @@ def _explained(facts: Facts, context: Context, present: list[str]) -> Reason:
                   f"{callee}, which it calls")
 
 
+def _latest(facts: Facts, context: Context, present: list[str]) -> Reason:
+    service, between = facts.degraded_service or "?", facts.changes_between or 0
+    degradation = context.degraded.get(service)
+    later = "" if degradation is None else ", " + minutes_text(max(0.0, (
+        degradation.started - facts.candidate.started_at.timestamp()) / 60)) + " later"
+    origin = " (where the degradation started)" if "origin_latest" in present else ""
+    if between == 0:
+        text = f"the last change on {service}{origin} before it began degrading{later}"
+    else:
+        text = (f"{between} other change{'s' if between > 1 else ''} on {service}{origin} came "
+                f"between it and the degradation{later}")
+    return Reason("telemetry.latest_before_degradation", text, float(between), "changes")
+
+
+def _unseen(facts: Facts, context: Context, present: list[str]) -> Reason:
+    origin = facts.unseen_below or "?"
+    unseen = [s for s in facts.services if not context.telemetry.get(s)]
+    hops = min((context.model.downstream(origin).get(s, 0) for s in unseen), default=0)
+    return Reason("topology.unseen_below_origin", f"{origin}, where the degradation started, "
+                  f"calls {', '.join(unseen)} ({hops} hop{'s' if hops > 1 else ''} down), which "
+                  "has no telemetry: the fault may have begun there", float(hops), "hops")
+
+
+def _from_below(facts: Facts, context: Context, present: list[str]) -> Reason:
+    service, callee = facts.degraded_below or ("?", "?")
+    mine, theirs = context.degraded.get(service), context.degraded.get(callee)
+    lead = (mine.started - theirs.started) / 60 if mine and theirs else 0.0
+    return Reason("telemetry.callee_degraded_first", f"{callee}, which {service} calls, began "
+                  f"degrading {minutes_text(lead)} before {service} did: {service}'s trouble "
+                  "comes from below, not from this change", lead, "min")
+
+
 def _no_telemetry(facts: Facts, context: Context, present: list[str]) -> Reason:
     where = ", ".join(facts.services) or "this change"
     return Reason("telemetry.missing", f"no telemetry for {where}")
@@ -152,17 +184,20 @@ def _no_telemetry(facts: Facts, context: Context, present: list[str]) -> Reason:
 
 _Writer = Callable[[Facts, Context, list[str]], Reason]
 _WRITERS: tuple[tuple[tuple[str, ...], _Writer], ...] = (
-    (("t_10m", "t_1h", "t_6h", "finished_10m"), _time),
+    (("t_10m", "t_1h", "t_6h", "finished_10m", "blind_t_10m"), _time),
     (("in_progress",), _progress),
     (("same_service", "callee_1", "callee_2", "callee_3plus", "unknown_service", "unmapped",
-      "incident_unmodelled"), _topology),
+      "incident_unmodelled", "blind_same_service"), _topology),
     (("unreviewed", "emergency", "out_of_band", "drift", "stateful", "size", "kind_deploy",
       "kind_flag", "kind_config", "kind_migration", "kind_infra"), _risk),
     (("text_match",), _text),
-    (("aligned", "after_degradation"), _alignment),
-    (("origin", "own_aligned", "own_after"), _own),
+    (("aligned", "aligned_3m", "after_degradation"), _alignment),
+    (("origin", "own_aligned", "own_aligned_3m", "own_after"), _own),
     (("step", "step_flat"), _step),
     (("gap", "gap_flat"), _gap),
     (("explained_away",), _explained),
     (("no_telemetry",), _no_telemetry),
+    (("own_latest", "origin_latest"), _latest),
+    (("unseen_below_origin",), _unseen),
+    (("callee_degraded_first",), _from_below),
 )

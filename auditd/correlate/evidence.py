@@ -117,11 +117,18 @@ class ServiceTelemetry:
                 best = Step(name, z, before.mean, after.mean)
         return best
 
-    def versions(self, start: float, end: float, version: str) -> VersionGap | None:
-        """New (``version``) against other versions, paired per minute over ``[start, end)``."""
+    def versions(self, start: float, end: float, version: str,
+                 previous: str | None = None) -> VersionGap | None:
+        """New (``version``) against old instances, paired per minute over ``[start, end)``.
+
+        The old instances are those still on ``previous`` (the version the change
+        replaced) in the minutes where any are left, else all other versions: a
+        later version built on the new one may share its fault, so it is no
+        baseline when the replaced version is there to compare with.
+        """
         best: VersionGap | None = None
         for name, metric in self._metrics.items():
-            gap = _paired_gap(name, metric, start, end, version)
+            gap = _paired_gap(name, metric, (start, end), version, previous)
             if gap is not None and (best is None or gap.z > best.z):
                 best = gap
         return best
@@ -133,16 +140,19 @@ class ServiceTelemetry:
         return min(found, key=lambda d: d.started) if found else None
 
 
-def _paired_gap(name: str, metric: _Metric, start: float, end: float,
-                version: str) -> VersionGap | None:
+def _paired_gap(name: str, metric: _Metric, span: tuple[float, float], version: str,
+                previous: str | None) -> VersionGap | None:
     diffs, news, olds = [], [], []
+    start, end = span
     for minute in range(int(start // MINUTE), int(end // MINUTE) + 1):
         cells = metric.buckets.get(minute)
         if not cells or version not in cells or len(cells) < 2:
             continue
         new_sum, new_n = cells[version]
-        old_sum = sum(c[0] for v, c in cells.items() if v != version)
-        old_n = sum(c[1] for v, c in cells.items() if v != version)
+        baseline = [previous] if previous in cells and previous != version else \
+            [v for v in cells if v != version]
+        old_sum = sum(cells[v][0] for v in baseline)
+        old_n = sum(cells[v][1] for v in baseline)
         news.append(new_sum / new_n)
         olds.append(old_sum / old_n)
         diffs.append(news[-1] - olds[-1])

@@ -30,6 +30,8 @@ FEATURES: tuple[str, ...] = (
     "text_match",
     "aligned", "after_degradation", "origin", "own_aligned", "own_after", "step", "step_flat",
     "gap", "gap_flat", "explained_away", "no_telemetry",
+    "own_latest", "origin_latest", "unseen_below_origin", "aligned_3m", "own_aligned_3m",
+    "blind_t_10m", "blind_same_service", "callee_degraded_first",
 )
 LAG_TOLERANCE = 1.0  # minutes
 INCIDENT_SPAN_S = 30 * 60.0  # version gaps are measured from this long before onset
@@ -79,6 +81,10 @@ class Facts:
     own_lag_minutes: float | None = None  # own service's degradation start minus change start
     origin: bool = False
     explained_by: tuple[str, str] | None = None  # (ref, service) of the explaining change
+    changes_between: int | None = None  # other changes on its degraded service before it degraded
+    degraded_service: str | None = None  # the degraded service ``changes_between`` is about
+    unseen_below: str | None = None  # the origin it may hide below (it has no telemetry)
+    degraded_below: tuple[str, str] | None = None  # (its service, a callee that degraded first)
     values: dict[str, float] = field(default_factory=dict)
 
 
@@ -127,7 +133,8 @@ def _telemetry(facts: Facts, context: Context) -> None:
         version = facts.candidate.version
         if version and telemetry.versioned:
             end = context.onset.timestamp() + AFTER_S
-            gap = telemetry.versions(max(at, end - AFTER_S - INCIDENT_SPAN_S), end, version)
+            gap = telemetry.versions(max(at, end - AFTER_S - INCIDENT_SPAN_S), end, version,
+                                     facts.candidate.previous_version)
             if gap is not None and (facts.gap is None or gap.z > facts.gap.z):
                 facts.gap = gap
     if context.degradation is not None:
@@ -155,6 +162,9 @@ def vectorize(facts: Facts, context: Context) -> dict[str, float]:
         v[f"kind_{group}"] = 1.0
     v["text_match"] = min(1.0, len(facts.text_hits) / 2)
     _telemetry_features(v, facts)
+    if not any(context.telemetry.get(s) for s in context.incident_services):
+        v["blind_t_10m"] = v["t_10m"]  # with no telemetry, timing carries more of the answer
+        v["blind_same_service"] = v.get("same_service", 0.0)
     facts.values = {k: x for k, x in v.items() if x}
     return facts.values
 
@@ -187,73 +197,40 @@ def _telemetry_features(v: dict[str, float], facts: Facts) -> None:
     if facts.lag_minutes is not None:
         lag = facts.lag_minutes
         v["aligned"] = _aligned(lag)
+        v["aligned_3m"] = _aligned(lag, 3.0)
         v["after_degradation"] = float(lag < -LAG_TOLERANCE)
-    if facts.own_lag_minutes is not None:
+    already_degrading = facts.degraded_below is not None  # its service's trouble came from below
+    v["callee_degraded_first"] = float(already_degrading)
+    if facts.own_lag_minutes is not None and not already_degrading:
         v["own_aligned"] = _aligned(facts.own_lag_minutes)
-        v["own_after"] = float(facts.own_lag_minutes < -LAG_TOLERANCE)
+        v["own_aligned_3m"] = _aligned(facts.own_lag_minutes, 3.0)
+        already_degrading = facts.own_lag_minutes < -LAG_TOLERANCE
+        v["own_after"] = float(already_degrading)
     v["origin"] = float(facts.origin)
     if not facts.has_telemetry:
         v["no_telemetry"] = 1.0
     if facts.explained_by is not None:
         v["explained_away"] = 1.0
-    elif facts.step is not None:
+    elif facts.step is not None and not already_degrading:  # a step under way is not its own
         v["step"] = _log_z(facts.step.z)
         v["step_flat"] = float(facts.step.z < 2)
     if facts.gap is not None:
         v["gap"] = _log_z(facts.gap.z)
         v["gap_flat"] = float(facts.gap.z < 2)
+    if facts.changes_between is not None and facts.degraded_below is None:
+        v["own_latest"] = 0.5 ** facts.changes_between
+        v["origin_latest"] = v["own_latest"] * float(facts.origin)
+    v["unseen_below_origin"] = float(facts.unseen_below is not None)
 
 
-def _aligned(lag: float) -> float:
-    """1 when degradation began as the change started, decaying over ~15 min; 0 if before it.
+def _aligned(lag: float, minutes: float = 15.0) -> float:
+    """1 when degradation began as the change started, decaying over ``minutes``; 0 if before.
 
     Degradation starts are whole minutes (the minute's start), so a change that
     started up to :data:`LAG_TOLERANCE` minutes after it may still have caused it.
     """
-    return math.exp(-max(0.0, lag) / 15) if lag >= -LAG_TOLERANCE else 0.0
+    return math.exp(-max(0.0, lag) / minutes) if lag >= -LAG_TOLERANCE else 0.0
 
 
 def _log_z(z: float) -> float:
     return min(1.0, math.log1p(max(0.0, z)) / math.log1p(50))
-
-
-STRONG_Z = 4.0
-
-
-def explain_away(all_facts: list[Facts], model: ServiceModel) -> None:
-    """Mark facts whose service's degradation a changed callee explains.
-
-    When a change on a callee shows its own strong effect (a step or a version
-    gap of z >= 4) no later than 10 minutes after a change on one of its
-    (transitive) callers, the caller's step is the callee's failure seen from
-    upstream: the caller keeps only the evidence that is its own (a version gap).
-    """
-    earliest: dict[str, tuple[float, str]] = {}  # service → first strong change (time, ref)
-    for facts in all_facts:
-        if _strong(facts):
-            at = facts.candidate.started_at.timestamp()
-            for service in facts.services:
-                if service not in earliest or at < earliest[service][0]:
-                    earliest[service] = (at, facts.candidate.ref)
-    if not earliest:
-        return
-    for facts in all_facts:
-        if facts.gap is None or facts.gap.z < STRONG_Z:
-            facts.explained_by = _explaining(facts, earliest, model)
-
-
-def _strong(facts: Facts) -> bool:
-    return any(e is not None and e.z >= STRONG_Z for e in (facts.step, facts.gap))
-
-
-def _explaining(facts: Facts, earliest: dict[str, tuple[float, str]],
-                model: ServiceModel) -> tuple[str, str] | None:
-    latest = facts.candidate.started_at.timestamp() + AFTER_S
-    for service in facts.services:
-        if service not in model:
-            continue
-        for callee, hops in model.downstream(service).items():
-            first = earliest.get(callee)
-            if hops >= 1 and first is not None and first[0] <= latest:
-                return first[1], callee
-    return None

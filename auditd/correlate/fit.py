@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from auditd.correlate.across import NULL_VALUES
 from auditd.correlate.features import FEATURES
 from auditd.correlate.scoring import NULL_FEATURES, Weights
 
@@ -30,6 +31,7 @@ Sparse = list[tuple[int, float]]
 class Example:
     rows: Sequence[Mapping[str, float]]
     label: int | None  # index into rows; None: no change caused the incident
+    null: Mapping[str, float] = field(default_factory=dict)  # the "no change" option's values
 
 
 def fit_weights(examples: Sequence[Example], *, l2: float = 1.0, iterations: int = 40,
@@ -55,12 +57,14 @@ def fit_weights(examples: Sequence[Example], *, l2: float = 1.0, iterations: int
     coef = {name: w[_INDEX[name]] for name in FEATURES}
     return Weights(coef=coef, null_bias=w[_NULL_BIAS], null_log_n=w[_INDEX["null_log_n"]],
                    meta={**(meta or {}), "examples": len(examples), "l2": l2,
-                         "log_likelihood": round(current, 3)})
+                         "log_likelihood": round(current, 3)},
+                   null_coef={name: w[_INDEX[name]] for name in NULL_VALUES})
 
 
 def _options(example: Example) -> tuple[list[Sparse], int]:
     rows = [[(_INDEX[k], v) for k, v in row.items() if v] for row in example.rows]
-    null = [(_NULL_BIAS, 1.0), (_INDEX["null_log_n"], math.log1p(len(rows)))]
+    null = [(_NULL_BIAS, 1.0), (_INDEX["null_log_n"], math.log1p(len(rows))),
+            *((_INDEX[k], v) for k, v in example.null.items() if v)]
     label = 0 if example.label is None else example.label + 1
     return [null, *rows], label
 

@@ -15,13 +15,20 @@ data" notes, never exceptions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from auditd.correlate.across import (
+    explain_away,
+    mark_degraded_from_below,
+    mark_unseen_below_origin,
+    null_values,
+    order_on_degraded,
+)
 from auditd.correlate.candidates import Candidate
 from auditd.correlate.chips import chips_for
 from auditd.correlate.evidence import AFTER_S, BEFORE_S, ServiceTelemetry
-from auditd.correlate.features import Context, Facts, explain_away, measure, tokens, vectorize
+from auditd.correlate.features import Context, Facts, measure, tokens, vectorize
 from auditd.correlate.hint import rollback_hint
 from auditd.correlate.report import Missing, Suspect, SuspectReport, Verdict, iso, minutes_text
 from auditd.correlate.scoring import Weights, default_weights, softmax_with_null
@@ -49,6 +56,7 @@ class Scored:
     p_no_change: float
     context: Context
     selection: Selection
+    null_values: dict[str, float] = field(default_factory=dict)
 
 
 def rank_suspects(incident: Incident, candidates: Iterable[Candidate],
@@ -83,9 +91,13 @@ def score_candidates(incident: Incident, candidates: Iterable[Candidate],
         _load_telemetry(context, selection, telemetry, window)
     facts = [measure(c, s, context) for c, s in selection.kept]
     explain_away(facts, model)
+    order_on_degraded(facts, context)
+    mark_unseen_below_origin(facts, context)
+    mark_degraded_from_below(facts, context)
     scores = [weights.score(vectorize(f, context)) for f in facts]
-    probabilities, p_null = softmax_with_null(scores, weights.null_score(len(facts)))
-    return Scored(facts, probabilities, scores, p_null, context, selection)
+    null = null_values(facts, context)
+    probabilities, p_null = softmax_with_null(scores, weights.null_score(len(facts), null))
+    return Scored(facts, probabilities, scores, p_null, context, selection, null)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -148,12 +160,18 @@ def _telemetry_notes(context: Context, selection: Selection, start: datetime) ->
 
 
 def _origin(context: Context) -> str | None:
-    """The degraded service on the incident's call tree none of whose callees degraded."""
+    """The degraded service on the incident's call tree where the degradation began.
+
+    A service is a possible origin when none of its callees began degrading at or
+    before it did (a callee that degraded later cannot explain it); the earliest
+    possible origin wins.
+    """
     model, degraded = context.model, context.degraded
     reach = {s for i in context.incident_services if i in model for s in model.downstream(i)}
     reach.update(s for s in context.incident_services if s in degraded)
-    leaves = [s for s in reach if s in degraded and
-              not any(c in degraded for c, h in model.downstream(s).items() if h >= 1)]
+    leaves = [s for s in reach if s in degraded and not any(
+        c in degraded and degraded[c].started <= degraded[s].started
+        for c, h in model.downstream(s).items() if h >= 1)]
     return min(leaves, key=lambda s: degraded[s].started) if leaves else None
 
 

@@ -1,8 +1,11 @@
 """The probability model: a softmax over the candidates and a "no change" option.
 
 Each candidate ``i`` scores ``s_i = Σ_k w_k · x_ik`` over :data:`FEATURES`; the
-"no change caused it" option scores ``s_0 = b + c · log(1 + n)`` with ``n``
-candidates in the window.  ``P(i) = exp(s_i) / (exp(s_0) + Σ_j exp(s_j))`` —
+"no change caused it" option scores ``s_0 = b + c · log(1 + n) + Σ_m d_m · z_m``
+with ``n`` candidates in the window and ``z`` the incident's own evidence for
+"no change" (:data:`~auditd.correlate.across.NULL_VALUES`: no telemetry, no
+degradation seen, a degradation whose origin service had no change).
+``P(i) = exp(s_i) / (exp(s_0) + Σ_j exp(s_j))`` —
 a conditional logit whose weights are fitted by maximum likelihood
 (:mod:`auditd.correlate.fit`) on labelled incidents, so the probabilities are
 calibrated on data like the training data.  The weights live in
@@ -20,11 +23,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from auditd.correlate.across import NULL_VALUES
 from auditd.correlate.features import FEATURES
 
 __all__ = ["NULL_FEATURES", "Weights", "default_weights", "softmax_with_null"]
 
-NULL_FEATURES: tuple[str, ...] = ("null_bias", "null_log_n")
+NULL_FEATURES: tuple[str, ...] = ("null_bias", "null_log_n", *NULL_VALUES)
 WEIGHTS_FILE = "weights.json"
 
 
@@ -36,18 +40,22 @@ class Weights:
     null_bias: float
     null_log_n: float
     meta: Mapping[str, Any] = field(default_factory=dict)
+    null_coef: Mapping[str, float] = field(default_factory=dict)  # over NULL_VALUES
 
     def score(self, values: Mapping[str, float]) -> float:
         coef = self.coef
         return sum(coef.get(name, 0.0) * value for name, value in values.items())
 
-    def null_score(self, candidates: int) -> float:
-        return self.null_bias + self.null_log_n * math.log1p(candidates)
+    def null_score(self, candidates: int, values: Mapping[str, float] | None = None) -> float:
+        evidence = sum(self.null_coef.get(n, 0.0) * v for n, v in (values or {}).items())
+        return self.null_bias + self.null_log_n * math.log1p(candidates) + evidence
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "driftaudit.correlate.weights/v1", "features": list(FEATURES),
                 "coef": {n: round(self.coef.get(n, 0.0), 6) for n in FEATURES},
-                "null": {"bias": round(self.null_bias, 6), "log_n": round(self.null_log_n, 6)},
+                "null": {"bias": round(self.null_bias, 6), "log_n": round(self.null_log_n, 6),
+                         **{n.removeprefix("null_"): round(self.null_coef.get(n, 0.0), 6)
+                            for n in NULL_VALUES}},
                 "meta": dict(self.meta)}
 
     @classmethod
@@ -58,9 +66,14 @@ class Weights:
         if unknown:
             raise ValueError(f"weights name features this version does not compute: "
                              f"{sorted(unknown)}; refit with bench/correlation_eval.py --fit")
-        null = data["null"]
+        null = dict(data["null"])
+        null_coef = {f"null_{k}": float(v) for k, v in null.items() if k not in ("bias", "log_n")}
+        unknown = set(null_coef) - set(NULL_VALUES)
+        if unknown:
+            raise ValueError(f"weights name null features this version does not compute: "
+                             f"{sorted(unknown)}; refit with bench/correlation_eval.py --fit")
         return cls(coef=coef, null_bias=float(null["bias"]), null_log_n=float(null["log_n"]),
-                   meta=dict(data.get("meta", {})))
+                   meta=dict(data.get("meta", {})), null_coef=null_coef)
 
 
 @cache

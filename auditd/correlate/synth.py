@@ -64,6 +64,8 @@ def _case(config: SynthConfig, world: World, rng: random.Random, seed: int, n: i
     else:
         cause_ref, scenario = None, _no_change(builder, incident_service)
     _confounders(builder, incident_service, onset)
+    if config.time_ordered_versions:
+        builder.renumber()
     alert = [f"alertname=HighErrorRate service={incident_service}",
              f"error rate above threshold on {incident_service}"]
     if rng.random() < 0.3:
@@ -157,4 +159,4 @@ def _telemetry(config: SynthConfig, world: World, builder: Builder,
         return None
     absent = frozenset(s for s in world.truth.names if rng.random() < 0.1)
     return SynthTelemetry(builder.prefix, config.instances, builder.deploys, builder.effects,
-                          absent, carry_forward=config.carry_forward)
+                          absent, carry_forward=config.time_ordered_versions)

@@ -38,7 +38,8 @@ class SynthConfig:
     p_telemetry: float = 0.85
     model_dropout: float = 0.0
     instances: int = 4
-    carry_forward: bool = True  # later deploys keep a deploy's fault (False: first generator)
+    # versions numbered in time order, later deploys keep a deploy's fault (False: first generator)
+    time_ordered_versions: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Builder:
         self.changes: list[Candidate] = []
         self.effects: list[Effect] = []
         self.deploys: list[Candidate] = []
+        self._service_of: dict[str, str] = {}  # deploy ref → the service it deploys
 
     def change(self, service: str, start: datetime, *, causal: bool = False,
                kind: str | None = None) -> Candidate:
@@ -123,7 +125,30 @@ class Builder:
         rolled = _rolled(candidate, f"v{version}", f"v{version - 1}", None if stuck else done,
                          0.25 if stuck else 1.0)
         self.deploys.append(rolled)
+        self._service_of[rolled.ref] = service
         return rolled
+
+    def renumber(self) -> None:
+        """Number each service's deploys in time order: a later deploy has the higher version.
+
+        Changes are made background first, then the cause and the confounders, so
+        the numbers handed out while building do not follow time.
+        """
+        by_service: dict[str, list[Candidate]] = {}
+        for deploy in self.deploys:
+            by_service.setdefault(self._service_of[deploy.ref], []).append(deploy)
+        versions: dict[str, str] = {}  # ref → new version
+        renamed: dict[tuple[str, str], str] = {}  # (service, old version) → new version
+        for service, deploys in by_service.items():
+            numbers = sorted(int((d.version or "v0")[1:]) for d in deploys)
+            for deploy, number in zip(sorted(deploys, key=lambda d: d.started_at), numbers,
+                                      strict=True):
+                versions[deploy.ref] = f"v{number}"
+                renamed[(service, deploy.version or "")] = f"v{number}"
+        self.changes = [_renumbered(c, versions) for c in self.changes]
+        self.deploys = [_renumbered(d, versions) for d in self.deploys]
+        self.effects = [replace(e, version=renamed[(e.service, e.version)]) if e.version
+                        else e for e in self.effects]
 
 
 def pick(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
@@ -142,6 +167,13 @@ def _placement(rng: random.Random, service: str, kind: str) -> tuple[tuple[str, 
         else f"module.{service}.aws_db_instance.main" if kind == "migration" \
         else f"module.{service}.aws_ssm_parameter.config"
     return ((), (resource,)) if rng.random() < 0.15 else ((service,), (resource,))
+
+
+def _renumbered(candidate: Candidate, versions: dict[str, str]) -> Candidate:
+    version = versions.get(candidate.ref)
+    if version is None:
+        return candidate
+    return replace(candidate, version=version, previous_version=f"v{int(version[1:]) - 1}")
 
 
 def _finished(candidate: Candidate, at: datetime) -> Candidate:
