@@ -102,10 +102,12 @@ FAKE_ENV = {
 
 
 class RequestCounter:
-    """WSGI middleware: counts requests by service (from the SigV4 credential scope)."""
+    """WSGI middleware: counts requests by service (from the SigV4 credential scope), and
+    optionally holds each one for ``latency`` seconds (a sleep: other requests go on)."""
 
-    def __init__(self, app: Callable[..., Any]) -> None:
+    def __init__(self, app: Callable[..., Any], latency: float = 0.0) -> None:
         self.app = app
+        self.latency = latency
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -115,6 +117,8 @@ class RequestCounter:
         service = scope[3] if len(scope) > 3 else "?"
         with self._lock:
             self.counts[service] += 1
+        if self.latency:
+            time.sleep(self.latency)
         return self.app(environ, start_response)
 
     def take(self) -> dict[str, int]:
@@ -133,8 +137,10 @@ def start_server() -> tuple[Any, str, RequestCounter]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    counter = RequestCounter(server._server.app)  # the WSGI app werkzeug serves
-    server._server.app = counter
+    wsgi = server._server  # werkzeug's server: it calls its .app for every request
+    assert wsgi is not None
+    counter = RequestCounter(wsgi.app)
+    wsgi.app = counter
     return server, f"http://{host}:{port}", counter
 
 
@@ -142,7 +148,8 @@ def start_server() -> tuple[Any, str, RequestCounter]:
 # driftaudit, in a child process
 
 
-def child_driftaudit(endpoint: str, types: list[str], workdir: Path, profile: bool) -> None:
+def child_driftaudit(endpoint: str, types: list[str], workdir: Path, profile: bool,
+                     workers: int | None) -> None:
     """Two collections into a fresh store (cold, then unchanged); JSON figures on stdout."""
     import auditd.service.aws as service_aws
     from auditd.config import AwsSettings, Settings
@@ -150,7 +157,7 @@ def child_driftaudit(endpoint: str, types: list[str], workdir: Path, profile: bo
 
     marks: dict[str, float] = {}
     outcomes: list[Any] = []
-    real_run_tasks = service_aws.run_tasks
+    real_run_tasks = service_aws.run_tasks  # type: ignore[attr-defined]
 
     def timed_run_tasks(*args: Any, **kwargs: Any) -> Any:  # the real runner, timed
         marks["read_start"] = time.perf_counter()
@@ -159,21 +166,22 @@ def child_driftaudit(endpoint: str, types: list[str], workdir: Path, profile: bo
         outcomes[:] = got
         return got
 
-    service_aws.run_tasks = timed_run_tasks  # type: ignore[assignment]
+    service_aws.run_tasks = timed_run_tasks  # type: ignore[attr-defined]
     settings = Settings(state_dir=workdir, aws=AwsSettings(
-        region=REGIONS[0], regions=list(REGIONS), types=types, endpoint_url=endpoint))
+        region=REGIONS[0], regions=list(REGIONS), types=types, endpoint_url=endpoint,
+        **({"max_workers": workers} if workers else {})))
     rt = Runtime(settings)
     rounds = []
     for label in ("cold", "unchanged"):
         profiler = _profiler(profile and label == "cold")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = service_aws.collect_aws(rt)
-        total = time.perf_counter() - started
+        total, cpu = time.perf_counter() - started, time.process_time() - cpu
         if profiler is not None:
             profiler.stop()
             print(profiler.output_text(unicode=True, color=False, show_all=False),
                   file=sys.stderr)
-        rounds.append({"label": label, "total": total,
+        rounds.append({"label": label, "total": total, "cpu": cpu,
                        "open": marks["read_start"] - started,
                        "read": marks["read_end"] - marks["read_start"],
                        "ingest": started + total - marks["read_end"],
@@ -204,21 +212,23 @@ def _per_type(outcomes: Iterable[Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def run_driftaudit(endpoint: str, types: list[str], profile: bool) -> dict[str, Any]:
+def run_driftaudit(endpoint: str, types: list[str], profile: bool,
+                   workers: int | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="driftaudit-bench-aws-") as tmp:
         command = [sys.executable, __file__, "--child", "--endpoint", endpoint,
                    "--workdir", tmp, "--types", ",".join(types)]
-        started = time.perf_counter()
+        command += ["--workers", str(workers)] if workers else []
+        started, cpu = time.perf_counter(), aws_custodian.children_cpu()
         proc = subprocess.run(command + (["--profile"] if profile else []),
                               capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, aws_custodian.children_cpu() - cpu
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"the driftaudit child failed with exit code {proc.returncode}")
     if profile:
         sys.stderr.write(proc.stderr)
     answer = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
-    answer["wall"] = wall
+    answer["wall"], answer["cpu"] = wall, cpu
     return answer
 
 
@@ -249,16 +259,18 @@ class Setup:
     resources: list[str]  # c7n's
     workdir: Path
     profile: bool
+    workers: int | None  # None: the [aws] max_workers default
 
 
 def one_round(n: int, setup: Setup) -> Round:
     endpoint, counter, python, types = setup.endpoint, setup.counter, setup.python, setup.types
     resources, workdir, profile = setup.resources, setup.workdir, setup.profile
+    workers = setup.workers
     list_types = [t for t in types if t not in S3_CONFIG]
 
     def ours() -> tuple[dict[str, Any], dict[str, int]]:
         counter.take()
-        answer = run_driftaudit(endpoint, types, profile and n == 0)
+        answer = run_driftaudit(endpoint, types, profile and n == 0, workers)
         return answer, halve(counter.take())
 
     def theirs() -> tuple[aws_custodian.CustodianRun, dict[str, int]]:
@@ -274,7 +286,7 @@ def one_round(n: int, setup: Setup) -> Round:
     s3_list = aws_custodian.run_custodian(python, endpoint, REGIONS, ["s3"],
                                           workdir / f"c7n-s3-{n}",
                                           query={"s3": [{"augment-keys": "none"}]})
-    ours_list = run_driftaudit(endpoint, list_types, False)
+    ours_list = run_driftaudit(endpoint, list_types, False, workers)
     counter.take()
     return Round(answer, requests, ours_list, run, c7n_requests, s3_list)
 
@@ -302,6 +314,8 @@ class Headline:
     ours_wall: float
     ingest_cold: float
     ingest_unchanged: float
+    ours_cpu: float  # client CPU seconds, one collection (process start to exit)
+    c7n_cpu: float
 
     @property
     def ratio_full(self) -> float:
@@ -320,6 +334,9 @@ def headline(rounds: list[Round]) -> Headline:
     def ours_wall(r: Round) -> float:  # process start to exit, one (cold) collection
         return float(r.ours["wall"]) - float(r.ours["rounds"][1]["total"])
 
+    def ours_cpu(r: Round) -> float:  # the child's CPU, less the second collection's
+        return float(r.ours["cpu"]) - float(r.ours["rounds"][1]["cpu"])
+
     return Headline(
         resources=rounds[0].c7n.count,
         ours_read=med(x for r in rounds for x in reads(r.ours)),
@@ -327,7 +344,8 @@ def headline(rounds: list[Round]) -> Headline:
         c7n_full=med(r.c7n.seconds for r in rounds), c7n_list=med(map(c7n_list, rounds)),
         c7n_wall=med(r.c7n.wall for r in rounds), ours_wall=med(map(ours_wall, rounds)),
         ingest_cold=med(r.ours["rounds"][0]["ingest"] for r in rounds),
-        ingest_unchanged=med(r.ours["rounds"][1]["ingest"] for r in rounds))
+        ingest_unchanged=med(r.ours["rounds"][1]["ingest"] for r in rounds),
+        ours_cpu=med(map(ours_cpu, rounds)), c7n_cpu=med(r.c7n.cpu for r in rounds))
 
 
 def count_rows(rounds: list[Round], pairs: dict[str, tuple[str, ...]]) -> list[list[str]]:
@@ -391,13 +409,16 @@ def report(rounds: list[Round], pairs: dict[str, tuple[str, ...]], unpaired: lis
          h.ratio_list),
         ("process start to exit, one collection (s)", h.ours_wall, h.c7n_wall,
          h.c7n_wall / h.ours_wall),
+        ("client CPU of that process (s)", h.ours_cpu, h.c7n_cpu,
+         h.c7n_cpu / h.ours_cpu),
     ]
     for name, ours, theirs, ratio in rows:
         print(f"{name:<58}{ours:>10.2f}{theirs:>10.2f}{ratio:>7.2f}x")
     print(f"{'store ingest, first collection (s), not in the reading':<58}{h.ingest_cold:>10.2f}")
     print(f"{'store ingest, unchanged collection (s)':<58}{h.ingest_unchanged:>10.2f}")
-    print(f"\n{rate} resources (c7n's count over the compared types); ratio = c7n time / ours; "
-          "goal: >= 1 (at least as fast as custodian)")
+    per_run = ", ".join(f"{r.c7n.seconds / med(reads(r.ours)):.2f}x" for r in rounds)
+    print(f"\n{rate} resources (c7n's count over the compared types); ratio = c7n time / ours "
+          f"(full, per run: {per_run}); goal: >= 1 (at least as fast as custodian)")
     _hot_spots(rounds, pairs, h)
     return h.ratio_full >= 1.0
 
@@ -435,11 +456,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="~500 resources, 1 run")
     parser.add_argument("--scale", type=float, help="estate size (1.0: ~5,000 resources)")
     parser.add_argument("--runs", type=int, help="runs per tool (default 3; --quick 1)")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="hold every request this long at the server, as a real AWS "
+                             "endpoint's round trip would (default 0: moto's own speed)")
     parser.add_argument("--profile", action="store_true",
                         help="print a pyinstrument profile of our first collection")
     parser.add_argument("--c7n-venv", type=Path, default=aws_custodian.default_venv(),
                         help="where c7n's own venv is (created on first use; default "
                              "%(default)s; never the venv driftaudit runs in)")
+    parser.add_argument("--workers", type=int,
+                        help="our thread pool's size (default: [aws] max_workers' default)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -450,7 +476,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
-        child_driftaudit(args.endpoint, args.types.split(","), args.workdir, args.profile)
+        child_driftaudit(args.endpoint, args.types.split(","), args.workdir, args.profile,
+                         args.workers)
         return 0
     import botocore
 
@@ -462,19 +489,23 @@ def main(argv: list[str] | None = None) -> int:
     python = aws_custodian.ensure_venv(args.c7n_venv)
     pairs, unpaired = compared(registered_types())
     types = [t for tf_types in pairs.values() for t in tf_types]
+    workers = args.workers or AwsSettings().max_workers
     meta = {"load_before": load(), "c7n": aws_custodian.c7n_version(python),
-            "botocore": botocore.__version__, "workers": str(AwsSettings().max_workers)}
+            "botocore": botocore.__version__, "workers": str(workers)}
     server, endpoint, counter = start_server()
     try:
         started = time.perf_counter()
         aws_estate.populate(endpoint, REGIONS, scale)
         made = sum(counter.take().values())
+        counter.latency = args.latency_ms / 1000
         meta["estate"] = (f"estate scale {scale:g} in {len(REGIONS)} regions "
-                          f"({made} API calls, {time.perf_counter() - started:.1f} s to create)")
+                          f"({made} API calls, {time.perf_counter() - started:.1f} s to create)"
+                          + (f"; {args.latency_ms:g} ms added to every request"
+                             if args.latency_ms else ""))
         print(meta["estate"], file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="driftaudit-bench-c7n-") as tmp:
             setup = Setup(endpoint, counter, python, types, list(pairs), Path(tmp),
-                          args.profile)
+                          args.profile, args.workers)
             rounds = [one_round(n, setup) for n in range(runs)]
     finally:
         server.stop()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -28,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["C7N_VERSION", "CustodianRun", "default_venv", "ensure_venv", "run_custodian"]
+__all__ = ["C7N_VERSION", "CustodianRun", "children_cpu", "default_venv", "ensure_venv",
+           "run_custodian"]
 
 C7N_VERSION = "0.9.53"
 HERE = Path(__file__).resolve().parent
@@ -50,6 +52,7 @@ class PolicyRun:
 @dataclass
 class CustodianRun:
     wall: float  # the custodian process, start to exit (interpreter, imports, policies)
+    cpu: float  # CPU seconds of that process (user + system)
     policies: dict[str, PolicyRun]
     returncode: int
     log_tail: str = ""
@@ -66,6 +69,12 @@ class CustodianRun:
     @property
     def calls(self) -> int:
         return sum(sum(p.api_calls.values()) for p in self.policies.values())
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def default_venv() -> Path:
@@ -94,12 +103,12 @@ def c7n_version(python: Path) -> str:
 
 def _policies(resources: list[str], home: str, query: dict[str, list[Any]]) -> dict[str, Any]:
     out = []
-    for resource in resources:
-        policy: dict[str, Any] = {"name": f"bench-{resource}", "resource": f"aws.{resource}"}
-        if resource in ACCOUNT_WIDE:
+    for name in resources:
+        policy: dict[str, Any] = {"name": f"bench-{name}", "resource": f"aws.{name}"}
+        if name in ACCOUNT_WIDE:
             policy["conditions"] = [{"type": "value", "key": "region", "value": home}]
-        if resource in query:
-            policy["query"] = query[resource]
+        if name in query:
+            policy["query"] = query[name]
         out.append(policy)
     return {"policies": out}
 
@@ -115,11 +124,11 @@ def run_custodian(python: Path, endpoint: str, regions: tuple[str, ...], resourc
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": regions[0]}
     command = [str(python), str(HERE / "c7n_run.py"), "run", "-s", str(out),
                "--cache-period", "0", *region_args, str(policy_file)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    runs = {resource: _read_policy(out, regions, resource) for resource in resources}
-    return CustodianRun(wall, runs, proc.returncode, (proc.stdout + proc.stderr)[-2000:])
+    wall, cpu = time.perf_counter() - started, children_cpu() - cpu
+    runs = {name: _read_policy(out, regions, name) for name in resources}
+    return CustodianRun(wall, cpu, runs, proc.returncode, (proc.stdout + proc.stderr)[-2000:])
 
 
 def _read_policy(out: Path, regions: tuple[str, ...], resource: str) -> PolicyRun:

@@ -22,6 +22,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import boto3
@@ -237,13 +238,12 @@ def _zones(endpoint: str, region: str, scale: float) -> None:
 def _jobs(endpoint: str, regions: tuple[str, ...], scale: float,
           role_arn: str) -> Iterator[Callable[[], None]]:
     home = regions[0]
-    yield lambda: _iam(endpoint, home, scale)
-    yield lambda: _zones(endpoint, home, scale)
+    yield partial(_iam, endpoint, home, scale)
+    yield partial(_zones, endpoint, home, scale)
     for region in regions:
-        for job in (_volumes, _buckets, _messaging, _data):
-            yield lambda job=job, region=region: job(endpoint, region, scale)
-        yield lambda region=region: _apps(endpoint, region, scale, role_arn)
-        yield lambda region=region: _networked(endpoint, region, scale)
+        for job in (_volumes, _buckets, _messaging, _data, _networked):
+            yield partial(job, endpoint, region, scale)
+        yield partial(_apps, endpoint, region, scale, role_arn)
 
 
 def _networked(endpoint: str, region: str, scale: float) -> None:
