@@ -229,12 +229,15 @@ class DaemonSettings(BaseModel):
     drift_interval: str = Field("5m", description="evaluate drift and record its findings")
     checkpoint_interval: str = Field("1h", description="sign an audit checkpoint of the "
                                                        "store's hash chains")
+    cloudtrail_interval: str = Field("5m", description="read new CloudTrail log files from "
+                                                       "[aws.cloudtrail] bucket")
     watch_terraform: bool = Field(True, description="also collect a repository on file "
                                                     "changes (inotify), as `watch terraform`")
     lease_ttl: str = Field("10m", description="how long a silent job holder keeps its job")
 
     @field_validator("terraform_interval", "aws_interval", "drift_interval",
-                     "checkpoint_interval", "lease_ttl", "images_interval")
+                     "checkpoint_interval", "lease_ttl", "images_interval",
+                     "cloudtrail_interval")
     @classmethod
     def _duration(cls, value: str) -> str:
         if value.strip() not in ("", "0"):

@@ -5,8 +5,9 @@ stores must not be shared between processes) that triggers each configured
 :class:`~auditd.daemon.jobs.Job` on its interval, first at start-up; every run goes
 through a :class:`~auditd.daemon.jobs.LeasedRunner`, so with several processes on one
 PostgreSQL each job runs once per interval and a dead process's job is taken over.
-With ``[daemon] watch_terraform``, repositories are also collected on file changes
-(the same watcher as ``driftaudit watch terraform``; local to this process).
+With ``[daemon] watch_terraform``, repositories are collected on file changes (the same
+watcher as ``driftaudit watch terraform``; local to this process); with ``[aws.cloudtrail]
+queue_url``, CloudTrail events are attributed as the queue delivers them.
 
 It tells systemd (``Type=notify``) when it is ready, what it is doing (``STATUS=``),
 that it is alive (``WATCHDOG=1`` at half of ``WatchdogSec``) and that it is stopping.
@@ -71,6 +72,7 @@ class Daemon:
         scheduler.start()
         self._scheduler = scheduler
         self._start_watchers()
+        self._start_cloudtrail()
         self._start_watchdog()
         names = ", ".join(j.name for j in self.jobs) or "no jobs"
         log.info("daemon started as %s: %s", self.runner.holder, names)
@@ -123,6 +125,25 @@ class Daemon:
                           "still collects them)", exc)
 
         self._spawn(watch, "watch-terraform")
+
+    def _start_cloudtrail(self) -> None:
+        """Attribute CloudTrail events from the EventBridge queue as they arrive (every
+        process may poll the same queue: SQS hands each message to one of them)."""
+        if not self.rt.settings.aws.cloudtrail.queue_url:
+            return
+        from auditd.service.cloudtrail import watch_cloudtrail
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    watch_cloudtrail(self.rt, self._stop,
+                                     on_batch=lambda s: log.info("cloudtrail: %s", s.line()),
+                                     on_error=lambda e: log.warning("cloudtrail: %s", e))
+                except Exception as exc:  # credentials, endpoint: retry, never die
+                    log.error("cloudtrail queue: %s (retrying in 30 s)", exc)
+                    self._stop.wait(30)
+
+        self._spawn(loop, "watch-cloudtrail")
 
     def _start_watchdog(self) -> None:
         every = watchdog_interval()

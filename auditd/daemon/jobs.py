@@ -67,6 +67,9 @@ def configured_jobs(rt: Runtime) -> list[Job]:
     drift = interval(settings.drift_interval)
     if drift is not None:
         jobs.append(Job("drift", drift, partial(_drift, rt)))
+    trail = interval(settings.cloudtrail_interval)
+    if trail is not None and rt.settings.aws.cloudtrail.bucket:
+        jobs.append(Job("cloudtrail-s3", trail, partial(_cloudtrail, rt)))
     audit = interval(settings.checkpoint_interval)
     if audit is not None:
         jobs.append(Job("audit-checkpoint", audit, partial(_checkpoint, rt)))
@@ -168,3 +171,9 @@ def _checkpoint(rt: Runtime) -> str:
 
     made = make_checkpoint(rt)
     return "ok: nothing new" if made is None else f"ok: checkpoint {made.seq}"
+
+
+def _cloudtrail(rt: Runtime) -> str:
+    from auditd.service.cloudtrail import collect_cloudtrail
+
+    return f"ok: {collect_cloudtrail(rt).line()}"

@@ -298,3 +298,31 @@ def test_a_queue_that_fails_is_reported_and_the_loop_goes_on(runtime: Runtime,
     total = watch_cloudtrail(runtime, stop, queue_url=missing, on_error=on_error)
     assert total.events == 0 and len(failures) == 2
     assert all("no-such-queue" in f and "sqs:ReceiveMessage" in f for f in failures)
+
+
+def test_the_daemon_attributes_queue_events_as_they_arrive(runtime: Runtime,
+                                                           estate: dict[str, Any]) -> None:
+    from auditd.daemon import Daemon
+    from auditd.daemon.sdnotify import Notifier
+
+    runtime.settings.daemon.aws_interval = "0"  # only the queue watcher touches AWS here
+    runtime.settings.daemon.cloudtrail_interval = "0"
+    group = estate["groups"][(OTHER, NORTH)]
+    port = _console_change(estate["other"], NORTH, group)
+    record = _record(OTHER, NORTH, group, port)
+    envelope = {"version": "0", "id": str(uuid.uuid4()),
+                "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+                "account": OTHER, "time": record["eventTime"], "region": NORTH,
+                "resources": [], "detail": record}
+    daemon = Daemon(runtime, notifier=Notifier(""))
+    daemon.start()
+    try:
+        estate["own"]("sqs", WEST).send_message(QueueUrl=estate["queue"],
+                                                MessageBody=json.dumps(envelope))
+        deadline = time.monotonic() + 60
+        while not _group_changes(runtime, group):
+            assert time.monotonic() < deadline, "the daemon did not attribute the event"
+            time.sleep(0.1)
+    finally:
+        daemon.stop()
+    _assert_console_change(runtime, group, OTHER, record)

@@ -195,3 +195,22 @@ def test_watchdog_interval_is_half_of_watchdog_sec(monkeypatch: pytest.MonkeyPat
     assert watchdog_interval() is None
     monkeypatch.delenv("WATCHDOG_USEC")
     assert watchdog_interval() is None
+
+
+def test_jobs_follow_the_configuration(tmp_path: Path, repo: Path) -> None:
+    from auditd.config import AwsSettings, CloudTrailSettings
+    from auditd.daemon.jobs import configured_jobs
+
+    settings = Settings(
+        state_dir=tmp_path, terraform=TerraformSettings(
+            repositories=[TerraformRepository(path=repo, name="infra")]),
+        aws=AwsSettings(region="eu-west-1", cloudtrail=CloudTrailSettings(bucket="trail")),
+        daemon=DaemonSettings(watch_terraform=False, drift_interval="0"))
+    rt = Runtime(settings, db_url=f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        jobs = {j.name: j.every for j in configured_jobs(rt)}
+    finally:
+        rt.close()
+    assert jobs == {"terraform:infra": timedelta(minutes=5), "aws": timedelta(minutes=15),
+                    "cloudtrail-s3": timedelta(minutes=5),
+                    "audit-checkpoint": timedelta(hours=1)}
