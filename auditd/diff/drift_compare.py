@@ -19,6 +19,7 @@ the live or declared side.  Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -39,7 +40,12 @@ _ALWAYS_SETS = frozenset({"Statement"})
 
 def set_fields_of(tf_type: str) -> frozenset[str]:
     """The list names the normaliser treats as sets for ``tf_type``."""
-    return rules_for(tf_type).set_fields | _ALWAYS_SETS
+    return _with_always_sets(rules_for(tf_type).set_fields)
+
+
+@functools.lru_cache(maxsize=256)
+def _with_always_sets(fields: frozenset[str]) -> frozenset[str]:
+    return fields | _ALWAYS_SETS  # cached on the set itself: called per compared resource
 
 
 def live_fields(live: Mapping[str, Any], state: Mapping[str, Any],
