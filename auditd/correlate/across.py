@@ -117,7 +117,12 @@ def mark_unseen_below_origin(all_facts: list[Facts], context: Context) -> None:
 
 
 def null_values(all_facts: list[Facts], context: Context) -> dict[str, float]:
-    """Incident-level features of the "no change" option (:data:`NULL_VALUES`)."""
+    """Incident-level features of the "no change" option (:data:`NULL_VALUES`).
+
+    (Tried and dropped: how well the best change aligns with the incident's or
+    the origin's degradation; the fit gave it no use beyond the candidates' own
+    alignment features.)
+    """
     seen = [s for s in context.incident_services if context.telemetry.get(s)]
     values: dict[str, float] = {}
     if not seen:

@@ -88,6 +88,10 @@ def test_no_change_evidence_of_the_incident() -> None:
                             window=timedelta(hours=6), weights=default_weights())
     assert seen.context.origin == "payments"
     assert seen.null_values == {"null_origin_unchanged": 1.0}
+    on_origin = score_candidates(incident(), [change("pay-flag", 5.5, "payments")], shop(),
+                                 origin_unchanged, window=timedelta(hours=6),
+                                 weights=default_weights())
+    assert on_origin.null_values == {}
     quiet = score_candidates(incident(), [checkout_change], shop(),
                              telemetry(series("checkout"), series("payments", seed=4)),
                              window=timedelta(hours=6), weights=default_weights())
