@@ -12,7 +12,10 @@ repository as real git history and shows each declared change with its commit,
 author and review state, and a Terraform apply recorded from the state's serial.
 
 Part 3 (:mod:`auditd.demo.aws`, needs moto) collects an in-process simulated AWS
-account where two console changes happened, and shows the drift.
+account where two console changes happened, and shows the drift; a third console change
+arrives as a CloudTrail event and is stored with its actor.
+
+Part 4 exports a signed change report for auditors and verifies it and the store's chain.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def run_demo(directory: Path) -> None:
             "reshuffled ingress list, an empty egress list, volatile status/public_ip fields.")
         if _terraform_part(rt, directory.absolute()):
             _aws_part(rt)
+        _audit_part(rt, directory.absolute())
     finally:
         rt.close()
     console.print(
@@ -60,6 +64,8 @@ def run_demo(directory: Path) -> None:
         "--at 2026-11-25T12:00:00Z"
         f"\n         driftaudit --db sqlite:///{db_path} iac show aws_security_group.web"
         f"\n         driftaudit --db sqlite:///{db_path} drift --account 123456789012"
+        f"\n         driftaudit --db sqlite:///{db_path} unreviewed --since 30d"
+        f"\n         driftaudit export verify {directory.absolute() / 'audit-export'}"
     )
 
 
@@ -86,3 +92,24 @@ def _aws_part(rt: Runtime) -> None:
         return
     run_aws_demo(rt)
 
+
+
+def _audit_part(rt: Runtime, directory: Path) -> None:
+    from auditd.export import verify_export
+    from auditd.service.audit import ExportQuery, audit_signer, export_changes, verify_audit
+
+    console.print()
+    console.rule("Part 4: evidence for auditors")
+    folder = directory / "audit-export"
+    report = export_changes(rt, folder, ExportQuery())
+    console.print(f"driftaudit export changes --out {folder}: {report.rows} change(s) with "
+                  f"actor, review status and approvals in {', '.join(report.files)}; "
+                  f"manifest.json signed in manifest.sig (audit checkpoint "
+                  f"{report.checkpoint_seq})")
+    check = verify_export(folder, audit_signer(rt).public_pem())
+    console.print(f"driftaudit export verify: {'OK' if check.ok else check.problems}, "
+                  f"{check.files} file(s) match their SHA-256 and the signature holds")
+    audit = verify_audit(rt)
+    rows = ", ".join(f"{n} {c}" for n, c in sorted(audit.verified_rows.items()))
+    console.print(f"driftaudit audit verify: {'OK' if audit.ok else audit.problems}, "
+                  f"{audit.checkpoints} signed checkpoint(s) over {rows}")

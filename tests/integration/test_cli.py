@@ -7,6 +7,7 @@ real subprocess because it checks what ``--help`` imports.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -58,7 +59,19 @@ def test_demo_shows_real_changes_and_hides_noise(capsys: pytest.CaptureFixture[s
     live_part = out.split("Part 3")[1]
     assert "missing   aws_security_group.web" in live_part
     assert "unmanaged aws/aws_s3_bucket/123456789012/eu-west-1/acme-prod-scratch" in live_part
-    assert "acme-prod-assets" not in live_part.split("driftaudit drift")[1].split("Explore")[0]
+    drift_output = live_part.split("driftaudit drift")[1].split("jane@acme.io adds a tag")[0]
+    assert "acme-prod-assets" not in drift_output
+    # A console edit attributed through CloudTrail (EventBridge → SQS): actor and via.
+    trail = live_part.split("jane@acme.io adds a tag")[1]
+    assert "1 writes, 1 attributed" in trail
+    assert re.search(r"out-of-band +#\d+ .* aws/aws_s3_bucket/123456789012/eu-west-1/"
+                     r"acme-prod-assets +arn:aws:sts::123456789012:assumed-role/AdminSSO/"
+                     r"jane@acme.io", trail)
+    # Part 4: a signed report for auditors, verified, and the store's chain verified.
+    audit_part = out.split("Part 4")[1]
+    assert "driftaudit export verify: OK, 3 file(s)" in audit_part
+    assert "driftaudit audit verify: OK, 1 signed checkpoint(s)" in audit_part
+    assert (tmp_path / "demo" / "audit-export" / "manifest.sig").is_file()
     # The clear passwords never reach the screen or the store.
     db = (tmp_path / "demo" / "driftaudit.db").read_bytes()
     for secret in ("correct-horse-battery-staple", "Tr0ub4dor&3"):
