@@ -15,11 +15,13 @@ The public API, for the CLI and the HTTP API::
 
 Modules: ``candidates`` (the ranker's view of a change), ``topology`` (the
 service graph), ``window`` (candidates and exclusions), ``timeseries`` and
-``evidence`` (telemetry statistics), ``features`` (facts → features, explaining
-away), ``scoring`` (softmax with a "no change" option, weights), ``chips`` and
-``hint`` (explanations), ``report`` (the JSON contract), ``ranker`` (the
-pipeline), ``events_in`` (change events in), ``fit``/``evaluate``/``synth*``
-(the evaluation harness's pure parts; the driver is ``bench/correlation_eval.py``).
+``evidence`` (telemetry statistics), ``features`` (facts → features),
+``across`` (reasoning across candidates: explaining away along the graph, the
+latest change before a service degraded, "no change" evidence), ``scoring``
+(softmax with a "no change" option, weights), ``chips`` and ``hint``
+(explanations), ``report`` (the JSON contract), ``ranker`` (the pipeline),
+``events_in`` (change events in), ``fit``/``evaluate``/``misses``/``synth*`` (the
+evaluation harness's pure parts; the driver is ``bench/correlation_eval.py``).
 """
 
 from __future__ import annotations

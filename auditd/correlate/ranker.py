@@ -3,9 +3,11 @@
 The steps, each in its own module: select the candidates in the window and
 exclude the rest with reasons (:mod:`.window`); fetch each involved service's
 telemetry once and find when the incident's service began to degrade
-(:mod:`.evidence`); measure every candidate (:mod:`.features`), explain away
-callers whose trouble a changed callee accounts for; score with the fitted
-weights and a "no change" option (:mod:`.scoring`); write chips for the shown
+(:mod:`.evidence`); measure every candidate (:mod:`.features`); reason across
+the candidates (:mod:`.across`: explain away callers whose trouble a callee
+accounts for, order the changes on each degraded service, gather the "no
+change" evidence); score with the fitted weights and a "no change" option
+(:mod:`.scoring`); write chips for the shown
 suspects (:mod:`.chips`) and a rollback-or-hotfix hint (:mod:`.hint`).
 
 Pure apart from the injected telemetry source, whose failures become "missing

@@ -89,3 +89,20 @@ def test_store_changes_become_candidates() -> None:
     assert "instance_class" in candidate.summary
     report = rank_suspects(incident("ledger"), [candidate], None)
     assert report.hint is not None and report.hint.action == "hotfix"
+
+
+def test_fit_learns_the_no_change_evidence_of_the_incident() -> None:
+    """Blind incidents here are mostly not caused by a change: the null option learns it."""
+    rng = random.Random(4)
+    examples = []
+    for n in range(160):
+        blind = n % 2 == 0
+        rows = [{"t_10m": rng.random()} for _ in range(5)]
+        caused = rng.random() < (0.2 if blind else 0.8)
+        null = {"null_blind": 1.0} if blind else {}
+        examples.append(Example(rows, rng.randrange(5) if caused else None, null))
+    weights = fit_weights(examples, l2=0.1)
+    assert weights.null_coef["null_blind"] > 1.5
+    _, seen = softmax_with_null([0.0] * 5, weights.null_score(5))
+    _, blind = softmax_with_null([0.0] * 5, weights.null_score(5, {"null_blind": 1.0}))
+    assert blind > 0.7 and seen < 0.3
