@@ -173,8 +173,8 @@ def _from_below(facts: Facts, context: Context, present: list[str]) -> Reason:
     mine, theirs = context.degraded.get(service), context.degraded.get(callee)
     lead = (mine.started - theirs.started) / 60 if mine and theirs else 0.0
     return Reason("telemetry.callee_degraded_first", f"{callee}, which {service} calls, began "
-                  f"degrading {minutes_text(lead)} before {service} did: {service}'s trouble "
-                  "comes from below, not from this change", lead, "min")
+                  f"degrading {minutes_text(lead)} before {service} did: {service}'s own "
+                  "trouble came from below", lead, "min")
 
 
 def _no_telemetry(facts: Facts, context: Context, present: list[str]) -> Reason:
