@@ -249,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         weights = Weights.from_dict(json.loads(args.weights.read_text()))
     test_seed = args.seed + 1 if args.test_seed is None else args.test_seed
+    if test_seed == args.seed:
+        parser.error("--test-seed must differ from the training --seed: evaluate on held-out "
+                     "incidents")
     test = generate(config, test_seed)
     breakdown = Breakdown()
     results = evaluate(test, weights, breakdown)
