@@ -105,6 +105,7 @@ def mark_degraded_from_below(all_facts: list[Facts], context: Context) -> None:
 
 
 def mark_unseen_below_origin(all_facts: list[Facts], context: Context) -> None:
+    """Note changes on callees of the origin that have no telemetry (the fault may start there)."""
     origin, model = context.origin, context.model
     if origin is None:
         return
