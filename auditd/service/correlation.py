@@ -33,6 +33,7 @@ from auditd.timeutil import parse_duration
 __all__ = ["EventsOutcome", "add_incident", "ingest_events", "ingest_incident", "suspects"]
 
 _AFTER_ONSET = timedelta(hours=1)
+CLOUDTRAIL_SOURCE = "aws.cloudtrail"  # auditd.service.cloudtrail_attribution.SOURCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +74,16 @@ def suspects(rt: Runtime, incident_id: str, *, window: timedelta | None = None) 
 
 def _candidates(rt: Runtime, incident: Incident, span: timedelta,
                 services: ServiceModel | None) -> list[Any]:
+    """Change events and stored changes in the window.  A CloudTrail event whose effect was
+    stored as a change credited to it is one candidate, the change (it knows the resource,
+    the fields and the actor): counting both would give one action two chances."""
     since, until = incident.onset - span, incident.onset + _AFTER_ONSET
-    out = [candidate_from_event(e) for e in rt.store.events(since=since, until=until)]
-    for change in rt.store.changes(ChangeFilter(since=since, until=until)):
+    changes = rt.store.changes(ChangeFilter(since=since, until=until))
+    credited = {str(c.provenance.get("event_id")) for c in changes
+                if c.provenance.get("attribution") == "cloudtrail"}
+    out = [candidate_from_event(e) for e in rt.store.events(since=since, until=until)
+           if not (e.source == CLOUDTRAIL_SOURCE and e.id in credited)]
+    for change in changes:
         owners = services.services_for(str(change.key)) if services is not None else ()
         if not owners and services is not None and change.address:
             owners = services.services_for(change.address)
