@@ -19,9 +19,10 @@ In one run:
 3. cloud-custodian lists the same resource types against the same server
    (``bench/aws_custodian.py``: its own venv, created on first use under
    ``~/.cache/driftaudit-bench/c7n-venv``, or ``--c7n-venv``): one no-filter policy
-   per resource type, ``custodian run`` in the same regions.  Also run a second
-   time with S3's ``augment-keys: none`` ("list only": c7n then reads no bucket
-   configuration, so it is compared with our aws_s3_bucket alone);
+   per resource type, ``custodian run`` in the same regions.  Its s3 policy is also
+   run with ``augment-keys: none`` (c7n then reads no bucket configuration, only
+   each bucket's location and tags), compared with our run without the S3
+   configuration types (aws_s3_bucket alone): the "no S3 configuration" figure;
 4. both tools' counts per type are checked against each other, and the figures
    printed: resources/s, the ratio, per-type seconds and API requests (counted at
    the server for both tools, so like is compared with like).
@@ -405,7 +406,7 @@ def report(rounds: list[Round], pairs: dict[str, tuple[str, ...]], unpaired: lis
     rows = [
         ("full: AWS reading (s)", h.ours_read, h.c7n_full, h.ratio_full),
         ("full: resources/s", rate / h.ours_read, rate / h.c7n_full, h.ratio_full),
-        ("list only (no S3 configuration): reading (s)", h.ours_list_read, h.c7n_list,
+        ("no S3 configuration reads: AWS reading (s)", h.ours_list_read, h.c7n_list,
          h.ratio_list),
         ("process start to exit, one collection (s)", h.ours_wall, h.c7n_wall,
          h.c7n_wall / h.ours_wall),
