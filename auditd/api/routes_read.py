@@ -102,7 +102,9 @@ def drift(request: Request, _token: Reader, *, account: ShortText = None,
 
     rt = runtime_of(request)
     flt = DriftFilter(account=account, tf_type=tf_type, min_severity=severity, status=status)
-    outcome = current_drift(rt, flt=flt, record=True)
+    # Records the lifecycle like `driftaudit drift`, but a read never waits on webhooks:
+    # the daemon's drift job announces new findings.
+    outcome = current_drift(rt, flt=flt, record=True, notify=False)
     return {**drift_outcome_dict(outcome), "warnings": warnings_list(incomplete_scopes(rt))}
 
 

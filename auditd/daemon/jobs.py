@@ -163,7 +163,10 @@ def _drift(rt: Runtime) -> str:
 
     outcome = current_drift(rt, record=True)
     shown = len(outcome.findings) - outcome.suppressed
-    return f"ok: {shown} finding(s), {outcome.suppressed} suppressed by rules"
+    for warning in outcome.notices.warnings:
+        log.warning("drift notification: %s", warning)
+    return (f"ok: {shown} finding(s), {outcome.suppressed} suppressed by rules, "
+            f"{outcome.notices.sent} notification(s) sent")
 
 
 def _checkpoint(rt: Runtime) -> str:
