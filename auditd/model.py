@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "DEPENDENCY_TYPES",
+    "NOT_LOOKED_AT_KINDS",
     "UNKNOWN_KEY",
     "Change",
     "ChangeEvent",
@@ -173,6 +174,11 @@ class ScopeSelector:
         parts = [f"{n}={v}" for n, v in (("account", self.account), ("region", self.region),
                                           ("type", self.tf_type)) if v]
         return ",".join(parts) or "whole scope"
+
+
+# SnapshotError kinds meaning "this run did not look there" (a --region/--type run, a
+# targeted CloudTrail re-collect), as opposed to "it looked and failed".
+NOT_LOOKED_AT_KINDS = frozenset({"not-looked-at", "partial"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from auditd.model import DriftFinding, FieldChange, Resource, ResourceKey, Snapshot
+from auditd.model import (
+    NOT_LOOKED_AT_KINDS,
+    DriftFinding,
+    FieldChange,
+    Resource,
+    ResourceKey,
+    Snapshot,
+)
 from auditd.rules.subject import Subject
 
 __all__ = [
@@ -52,21 +59,37 @@ class Stack:
 
 @dataclass(frozen=True, slots=True)
 class LiveCoverage:
-    """What one live snapshot covers: accounts, regions, types collected (empty: any).
+    """What a live scope's snapshots cover: accounts, regions, types collected (empty: any).
 
-    A key is authoritative when it is inside the covered accounts, regions and
-    types *and* :meth:`Snapshot.may_delete` holds for it.  List ``global`` in
-    ``regions`` for IAM and other global services.
+    A key is authoritative when it is inside the covered accounts, regions and types
+    *and* :meth:`Snapshot.may_delete` holds for it in the newest snapshot that looked at
+    it: ``snapshot``, else the first of ``earlier`` (older snapshots, newest first) whose
+    errors do not say it was not looked at (a targeted CloudTrail re-collect or a
+    ``--region``/``--type`` run looks at a part only).  A snapshot that looked and failed
+    decides (no); no snapshot that looked also means no.  List ``global`` in ``regions``
+    for IAM and other global services.
     """
 
     snapshot: Snapshot
     accounts: frozenset[str] = frozenset()
     regions: frozenset[str] = frozenset()
     types: frozenset[str] = frozenset()
+    earlier: tuple[Snapshot, ...] = ()
 
     def covers(self, key: ResourceKey) -> bool:
-        return (_within(self.accounts, key.account) and _within(self.regions, key.region)
-                and _within(self.types, key.tf_type) and self.snapshot.may_delete(key))
+        if not (_within(self.accounts, key.account) and _within(self.regions, key.region)
+                and _within(self.types, key.tf_type)):
+            return False
+        for snapshot in (self.snapshot, *self.earlier):
+            if _looked_at(snapshot, key):
+                return snapshot.may_delete(key)
+        return False
+
+
+def _looked_at(snapshot: Snapshot, key: ResourceKey) -> bool:
+    return not any(e.kind in NOT_LOOKED_AT_KINDS and (e.selector is None
+                                                      or e.selector.matches(key))
+                   for e in snapshot.errors)
 
 
 def _within(allowed: frozenset[str], value: str) -> bool:

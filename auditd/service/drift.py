@@ -273,16 +273,17 @@ def _coverages(rt: Runtime, states: dict[str, list[Resource]]) -> list[LiveCover
         match = _AWS_SCOPE.match(scope)
         if not live and match is None:
             continue
-        info = rt.store.latest_snapshot(scope)
-        if info is None:
+        found = rt.store.snapshots_back_to_full_look(scope)
+        if not found:
             continue
         accounts = {match.group(1)} if match else {r.key.account for r in live}
         if not accounts or "" in accounts:
             continue  # a live scope without accounts cannot say what is gone
-        snapshot = Snapshot(scope=scope, taken_at=info.taken_at, resources=(),
-                            complete=info.complete, errors=info.errors)
-        out.append(LiveCoverage(snapshot, accounts=frozenset(accounts),
-                                types=frozenset(collected | {r.key.tf_type for r in live})))
+        newest, *earlier = [Snapshot(scope=scope, taken_at=i.taken_at, resources=(),
+                                     complete=i.complete, errors=i.errors) for i in found]
+        out.append(LiveCoverage(newest, accounts=frozenset(accounts),
+                                types=frozenset(collected | {r.key.tf_type for r in live}),
+                                earlier=tuple(earlier)))
     return out
 
 

@@ -61,6 +61,7 @@ from auditd.store.queries import (
     list_scopes,
     resource_history,
     scope_state,
+    snapshots_back_to_full_look,
 )
 from auditd.store.tokens import TokenRecord, Tokens
 
@@ -235,6 +236,11 @@ class Store:
         """The newest snapshot of ``scope`` with its completeness and errors, or None."""
         with translate_errors(self.url), self.engine.connect() as conn:
             return latest_snapshot(conn, scope)
+
+    def snapshots_back_to_full_look(self, scope: str) -> list[SnapshotInfo]:
+        """Newest first, back to the newest snapshot that looked at all of ``scope``."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return snapshots_back_to_full_look(conn, scope)
 
     def check(self, *, verify_blobs: bool = True) -> list[str]:
         with translate_errors(self.url), self.engine.connect() as conn:

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
 from auditd.model import (
+    NOT_LOOKED_AT_KINDS,
     Change,
     ChangeKind,
     FieldChange,
@@ -26,9 +27,20 @@ from auditd.model import (
 from auditd.store.schema import blobs, changes, resources, scopes, snapshots, versions
 from auditd.timeutil import from_micros, to_micros
 
-__all__ = ["ChangeFilter", "ScopeInfo", "SnapshotInfo", "glob_to_like", "glob_to_sqlite_glob",
-           "latest_snapshot", "list_changes", "list_scopes", "parse_selector",
-           "resource_history", "scope_state"]
+__all__ = [
+    "ChangeFilter",
+    "ScopeInfo",
+    "SnapshotInfo",
+    "glob_to_like",
+    "glob_to_sqlite_glob",
+    "latest_snapshot",
+    "list_changes",
+    "list_scopes",
+    "parse_selector",
+    "resource_history",
+    "scope_state",
+    "snapshots_back_to_full_look",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +216,24 @@ def latest_snapshot(conn: Connection, scope: str) -> SnapshotInfo | None:
         return None
     return SnapshotInfo(scope=scope, taken_at=from_micros(row.taken_at),
                         complete=bool(row.complete), errors=_snapshot_errors(row.errors))
+
+
+def snapshots_back_to_full_look(conn: Connection, scope: str,
+                                limit: int = 500) -> list[SnapshotInfo]:
+    """The newest snapshots of ``scope``, newest first, back to (and including) the newest
+    one that looked at the whole scope; at most ``limit``."""
+    rows = conn.execute(
+        select(snapshots.c.taken_at, snapshots.c.complete, snapshots.c.errors)
+        .join(scopes, snapshots.c.scope_id == scopes.c.id).where(scopes.c.name == scope)
+        .order_by(snapshots.c.taken_at.desc(), snapshots.c.id.desc()).limit(limit))
+    found: list[SnapshotInfo] = []
+    for row in rows:
+        info = SnapshotInfo(scope=scope, taken_at=from_micros(row.taken_at),
+                            complete=bool(row.complete), errors=_snapshot_errors(row.errors))
+        found.append(info)
+        if not any(e.kind in NOT_LOOKED_AT_KINDS for e in info.errors):
+            break
+    return found
 
 
 def _snapshot_errors(text: str | None) -> tuple[SnapshotError, ...]:

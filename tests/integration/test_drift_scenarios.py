@@ -11,7 +11,18 @@ from typing import Any
 import pytest
 
 from tests.cli_support import run
-from tests.integration.test_drift_cli import ACC, SG, T1, bucket, estate, ingress, sg, snapshot
+from tests.integration.test_drift_cli import (
+    ACC,
+    REG,
+    SG,
+    T1,
+    T2,
+    bucket,
+    estate,
+    ingress,
+    sg,
+    snapshot,
+)
 
 OTHER = "210987654321"
 PROD_STATE = "s3://acme-tf/envs/prod/terraform.tfstate"
@@ -212,3 +223,22 @@ def test_an_invalid_pack_fails_the_run_with_file_and_line(capsys: pytest.Capture
     code, out, err = run(capsys, "drift", "--rules", rules)
     assert code == 2 and out == ""
     assert "local.yaml:5" in err and "rules[0].severity" in err
+
+
+def test_a_targeted_re_collect_does_not_hide_what_the_last_full_look_found_missing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """After a CloudTrail re-collect of the buckets, the groups are still judged by the
+    full collection before it: a group gone from AWS stays `missing`."""
+    estate(capsys, tmp_path, [sg(ingress("10.0.0.0/8")), bucket("logs")],
+           [sg(ingress("10.0.0.0/8"), address="aws_security_group.web"),
+            sg(ingress("10.0.0.0/8"), rid="sg-2", address="aws_security_group.db"),
+            bucket("logs", address="aws_s3_bucket.logs")])
+    targeted = snapshot(tmp_path, "targeted", f"aws/{ACC}", "live", [bucket("logs")],
+                        taken_at=T2, errors=[{"message": "not read by this re-collect",
+                                              "kind": "not-looked-at", "account": ACC,
+                                              "region": REG, "type": SG}])
+    code, _, err = run(capsys, "snapshot", "import", targeted)
+    assert code == 0, err
+    code, out, _ = run(capsys, "drift", "--json")
+    missing = [f["address"] for f in json.loads(out)["findings"] if f["kind"] == "missing"]
+    assert code == 1 and missing == ["aws_security_group.db"]

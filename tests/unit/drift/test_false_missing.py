@@ -57,3 +57,34 @@ def test_unscoped_error_or_uncovered_type_never_yields_missing(
         inp = DriftInput(live=[], stacks=[Stack("s", applied)], observed_at=T0,
                          live_authoritative=live_authority([cover]))
         assert not [d for d in compute_drift(inp).drifts if d.finding.kind is DriftKind.MISSING]
+
+
+SG = ScopeSelector(account=ACCOUNTS[0], region="eu-west-1", tf_type="aws_security_group")
+
+
+def _targeted(taken: int) -> Snapshot:
+    """A CloudTrail re-collect of one part: every other part says it was not looked at."""
+    others = [ScopeSelector(account=ACCOUNTS[0], region="eu-west-1", tf_type="aws_s3_bucket")]
+    return Snapshot("aws/a", T0.replace(minute=taken), (), complete=False,
+                    errors=tuple(SnapshotError("not read", s, kind="not-looked-at")
+                                 for s in others))
+
+
+def test_a_part_is_judged_by_the_newest_snapshot_that_looked_at_it() -> None:
+    from tests.helpers import key
+
+    group = key("aws_security_group", "sg-1", account=ACCOUNTS[0])
+    bucket = key("aws_s3_bucket", "b-1", account=ACCOUNTS[0])
+    full = Snapshot("aws/a", T0, ())
+    denied = Snapshot("aws/a", T0, (), complete=False,
+                      errors=(SnapshotError("denied", ScopeSelector(tf_type="aws_s3_bucket"),
+                                            kind="access-denied"),))
+    # the targeted run looked at the group (complete there): it decides for the group
+    assert LiveCoverage(_targeted(5), earlier=(denied,)).covers(group)
+    # the bucket was not looked at: the older full look decides, whatever it said
+    assert LiveCoverage(_targeted(5), earlier=(full,)).covers(bucket)
+    assert not LiveCoverage(_targeted(5), earlier=(denied,)).covers(bucket)
+    # no snapshot that looked at the bucket: never authoritative
+    assert not LiveCoverage(_targeted(5), earlier=(_targeted(1),)).covers(bucket)
+    # a newest snapshot that looked and failed decides, even over an older full look
+    assert not LiveCoverage(denied, earlier=(full,)).covers(bucket)
