@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from auditd.collectors.aws._base import AWSType, get_type, registered_types
@@ -38,14 +38,17 @@ from auditd.collectors.aws._session import (
 from auditd.collectors.aws.collector import TypeOutcome, plan, run_tasks, scope_of, to_snapshot
 from auditd.collectors.aws.iam_policy import policy_json
 from auditd.config import AwsOrganization, AwsSettings
-from auditd.errors import ConfigError
-from auditd.model import ScopeSelector, Snapshot, SnapshotError
+from auditd.errors import ConfigError, StaleSnapshot
+from auditd.model import ResourceKey, ScopeSelector, Snapshot, SnapshotError
 from auditd.service import Runtime, now_utc
 from auditd.store import IngestResult
+from auditd.store.partial import ingest_part
 
 __all__ = ["AccountReport", "AwsReport", "collect_aws", "iam_policy", "supported_types"]
 
 Progress = Callable[[str], None]
+CLOUDTRAIL_SOURCE = "aws.cloudtrail"  # auditd.service.cloudtrail_attribution.SOURCE
+_EVENT_DELAY = timedelta(hours=1)
 Opener = Callable[[AccountTarget], ClientFactory]
 
 
@@ -272,11 +275,46 @@ def _ingest(rt: Runtime, opened: _Opened, outcomes: list[TypeOutcome], taken_at:
     if opened.failure:
         extra.append(SnapshotError(f"{opened.account}: {opened.failure}", kind="account"))
     snapshot = to_snapshot(opened.account, outcomes, taken_at, extra_errors=extra)
-    result = rt.store.ingest(snapshot, rt.fingerprinter, source=f"aws:{label}")
+    try:
+        result = rt.store.ingest(snapshot, rt.fingerprinter, source=f"aws:{label}")
+    except StaleSnapshot:  # a CloudTrail re-collect stored a part while we were reading
+        result = _ingest_around_recollects(rt, snapshot, outcomes, f"aws:{label}")
     return AccountReport(label, opened.account, scope_of(opened.account), result,
                          regions=opened.regions, counts=_counts(snapshot),
                          skipped_managed=sum(o.skipped_managed for o in outcomes),
                          errors=snapshot.errors, failure=opened.failure)
+
+
+def _ingest_around_recollects(rt: Runtime, snapshot: Snapshot, outcomes: list[TypeOutcome],
+                              source: str) -> IngestResult:
+    """Store a full collection that CloudTrail re-collects overtook while it was reading.
+
+    The re-collects' parts (the keys of the recent CloudTrail events) hold fresher data
+    than this run read: they are left out, as not looked at.
+    Everything else this run read is stored, as of now."""
+    account = snapshot.scope.removeprefix("aws/")
+    # events are found by their own time, which may precede their arrival by minutes
+    since = snapshot.taken_at - _EVENT_DELAY
+    touched = {(k.region, k.tf_type) for e in rt.store.events(since=since)
+               if e.source == CLOUDTRAIL_SOURCE for k in _keys(e.resources)
+               if k.account == account}
+    looked_at = [ScopeSelector(account=account, region=o.region, tf_type=o.tf_type)
+                 for o in outcomes if o.error is None and (o.region, o.tf_type) not in touched]
+    kept = tuple(r for r in snapshot.resources
+                 if (r.key.region, r.key.tf_type) not in touched)
+    fresher = replace(snapshot, taken_at=now_utc(), resources=kept)
+    return ingest_part(rt.store, fresher, rt.fingerprinter, looked_at=looked_at,
+                       source=source)
+
+
+def _keys(texts: Sequence[str]) -> list[ResourceKey]:
+    keys = []
+    for text in texts:
+        try:
+            keys.append(ResourceKey.parse(text))
+        except ValueError:
+            continue  # an address or an unsupported resource: no part of ours
+    return keys
 
 
 def _counts(snapshot: Snapshot) -> dict[str, int]:

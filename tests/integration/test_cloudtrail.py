@@ -326,3 +326,31 @@ def test_the_daemon_attributes_queue_events_as_they_arrive(runtime: Runtime,
     finally:
         daemon.stop()
     _assert_console_change(runtime, group, OTHER, record)
+
+
+def test_a_full_collection_overtaken_by_a_re_collect_is_stored_around_it(
+        runtime: Runtime, estate: dict[str, Any]) -> None:
+    """A full collection that began before a CloudTrail re-collect was stored is neither
+    refused nor allowed to put back what it read before the console change."""
+    began = datetime.now(UTC)
+    group = estate["groups"][(OWN, WEST)]
+    port = _console_change(estate["own"], WEST, group)
+    record = _record(OWN, WEST, group, port)
+    envelope = {"version": "0", "id": str(uuid.uuid4()),
+                "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+                "account": OWN, "time": record["eventTime"], "region": WEST,
+                "resources": [], "detail": record}
+    estate["own"]("sqs", WEST).send_message(QueueUrl=estate["queue"],
+                                            MessageBody=json.dumps(envelope))
+    stop = threading.Event()
+    watch_cloudtrail(runtime, stop, on_batch=lambda _batch: stop.set())
+    new_vpc = estate["own"]("ec2", NORTH).create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+
+    report = collect_aws(runtime, now=began)  # it "started" before the re-collect
+
+    own = next(a for a in report.accounts if a.account == OWN)
+    assert own.result is not None and own.result.removed == 0
+    added = [c for c in runtime.store.changes(ChangeFilter(tf_type="aws_vpc"))
+             if c.key.id == new_vpc]
+    assert [c.kind for c in added] == [ChangeKind.ADDED]  # the rest of the run was stored
+    _assert_console_change(runtime, group, OWN, record)  # and the re-collect's part kept
