@@ -174,31 +174,39 @@ def child_driftaudit(endpoint: str, types: list[str], workdir: Path, profile: bo
     rt = Runtime(settings)
     rounds = []
     for label in ("cold", "unchanged"):
-        profiler = _profiler(profile and label == "cold")
         started, cpu = time.perf_counter(), time.process_time()
         report = service_aws.collect_aws(rt)
         total, cpu = time.perf_counter() - started, time.process_time() - cpu
-        if profiler is not None:
-            profiler.stop()
-            print(profiler.output_text(unicode=True, color=False, show_all=False),
-                  file=sys.stderr)
         rounds.append({"label": label, "total": total, "cpu": cpu,
                        "open": marks["read_start"] - started,
                        "read": marks["read_end"] - marks["read_start"],
                        "ingest": started + total - marks["read_end"],
                        "warnings": list(report.warnings), "types": _per_type(outcomes)})
+    if profile:
+        _profiled_collection(rt)
     rt.close()
     print(json.dumps({"workers": settings.aws.max_workers, "rounds": rounds}))
 
 
-def _profiler(enabled: bool) -> Any:
-    if not enabled:
-        return None
+def _profiled_collection(rt: Any) -> None:
+    """One more collection, its tasks one after another on this thread (pyinstrument
+    samples only the thread that starts it), profiled; the profile goes to stderr."""
     from pyinstrument import Profiler
 
+    import auditd.service.aws as service_aws
+    from auditd.collectors.aws.collector import run_task
+
+    def in_turn(tasks: Any, *, strict: bool = False, **_: Any) -> list[Any]:
+        return [run_task(task, strict=strict) for task in tasks]
+
+    service_aws.run_tasks = in_turn  # type: ignore[attr-defined]
     profiler = Profiler(interval=0.001, async_mode="disabled")
     profiler.start()
-    return profiler
+    service_aws.collect_aws(rt)
+    profiler.stop()
+    print("profile of one collection, tasks in turn on one thread (not timed above):",
+          file=sys.stderr)
+    print(profiler.output_text(unicode=True, color=False, show_all=False), file=sys.stderr)
 
 
 def _per_type(outcomes: Iterable[Any]) -> dict[str, dict[str, Any]]:
@@ -401,6 +409,7 @@ def report(rounds: list[Round], pairs: dict[str, tuple[str, ...]], unpaired: lis
     print(table(["requests per service (one collection)", "ours", "c7n"], request_rows(rounds)))
     for line in unpaired:
         print(f"not compared: {line}")
+    _faults(rounds)
     rate = h.resources
     print(f"\n{'figure':<58}{'ours':>10}{'c7n':>10}{'ratio':>8}")
     rows = [
@@ -422,6 +431,16 @@ def report(rounds: list[Round], pairs: dict[str, tuple[str, ...]], unpaired: lis
           f"(full, per run: {per_run}); goal: >= 1 (at least as fast as custodian)")
     _hot_spots(rounds, pairs, h)
     return h.ratio_full >= 1.0
+
+
+def _faults(rounds: list[Round]) -> None:
+    """Anything either tool could not read: the counts above would not mean much."""
+    for n, r in enumerate(rounds):
+        for warning in r.ours["rounds"][0]["warnings"][:5]:
+            print(f"run {n + 1}: driftaudit WARNING: {warning}")
+        for run in (r.c7n, r.c7n_s3_list):
+            if run.returncode != 0:
+                print(f"run {n + 1}: custodian exited with {run.returncode}: {run.log_tail}")
 
 
 def _hot_spots(rounds: list[Round], pairs: dict[str, tuple[str, ...]], h: Headline) -> None:
