@@ -480,7 +480,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="hold every request this long at the server, as a real AWS "
                              "endpoint's round trip would (default 0: moto's own speed)")
     parser.add_argument("--profile", action="store_true",
-                        help="print a pyinstrument profile of our first collection")
+                        help="print a pyinstrument profile of one more collection of ours, "
+                             "its tasks in turn on one thread (not in the figures)")
     parser.add_argument("--c7n-venv", type=Path, default=aws_custodian.default_venv(),
                         help="where c7n's own venv is (created on first use; default "
                              "%(default)s; never the venv driftaudit runs in)")
