@@ -12,14 +12,14 @@ This module does not hash or sign: :mod:`auditd.auditlog` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, Table, insert, select, text
 
-from auditd.store.connection import WRITE_OPTION, translate_errors
+from auditd.store.connection import reading, writing
 from auditd.store.schema import approvals, audit_checkpoints, changes, drift_transitions
 
 if TYPE_CHECKING:
@@ -92,17 +92,11 @@ class AuditChainStore:
                     key_id=made.key_id, signature=made.signature))
             return made
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with translate_errors(self._store.url), self._store.engine.connect() as conn:
-            yield conn
+    def _read(self) -> AbstractContextManager[Connection]:
+        return reading(self._store)
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with translate_errors(self._store.url), self._store.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def _write(self) -> AbstractContextManager[Connection]:
+        return writing(self._store)
 
 
 def rows_after(conn: Connection, table: str, after_id: int, upto_id: int | None,

@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
@@ -25,8 +25,17 @@ from auditd.errors import ConfigError, StoreError, StoreLocked, StoreUnavailable
 
 WRITE_OPTION = "driftaudit_write"
 
-__all__ = ["WRITE_OPTION", "default_sqlite_url", "make_engine", "redact", "resolve_url",
-           "translate_errors"]
+__all__ = [
+    "WRITE_OPTION",
+    "HasEngine",
+    "default_sqlite_url",
+    "make_engine",
+    "reading",
+    "redact",
+    "resolve_url",
+    "translate_errors",
+    "writing",
+]
 
 
 def default_sqlite_url(state_dir: Path) -> str:
@@ -157,3 +166,27 @@ def _operational(exc: OperationalError, raw_url: str) -> StoreError:
 
 def _first_line(exc: DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+
+
+class HasEngine(Protocol):
+    """What :func:`reading` and :func:`writing` need of a :class:`~auditd.store.Store`."""
+
+    url: str
+    engine: Engine
+
+
+@contextmanager
+def reading(store: HasEngine) -> Iterator[Connection]:
+    """A connection for reads, driver errors translated."""
+    with translate_errors(store.url), store.engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def writing(store: HasEngine) -> Iterator[Connection]:
+    """A write connection in one committed transaction (``BEGIN IMMEDIATE`` on SQLite),
+    driver errors translated."""
+    with translate_errors(store.url), store.engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn

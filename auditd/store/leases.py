@@ -20,8 +20,7 @@ This module only reads and writes lease rows; the daemon decides what to run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from auditd.store.connection import WRITE_OPTION, translate_errors
+from auditd.store.connection import reading, writing
 from auditd.store.schema import job_leases
 from auditd.timeutil import from_micros, to_micros
 
@@ -90,18 +89,14 @@ class Leases:
 
     def states(self) -> list[LeaseState]:
         """Every job's lease, by name (for status output)."""
-        with translate_errors(self._store.url), self._store.engine.connect() as conn:
+        with reading(self._store) as conn:
             rows = conn.execute(select(job_leases).order_by(job_leases.c.name)).all()
         return [LeaseState(r.name, r.holder, from_micros(r.expires_at),
                            _maybe(r.last_started), _maybe(r.last_finished), r.last_outcome)
                 for r in rows]
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with translate_errors(self._store.url), self._store.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def _write(self) -> AbstractContextManager[Connection]:
+        return writing(self._store)
 
 
 def _ensure_row(conn: Connection, name: str) -> None:

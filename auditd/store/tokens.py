@@ -12,8 +12,7 @@ audit trail of who could reach the API stays complete.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from auditd.errors import InputError
-from auditd.store.connection import WRITE_OPTION, translate_errors
+from auditd.store.connection import reading, writing
 from auditd.store.schema import api_tokens
 from auditd.timeutil import from_micros, to_micros
 
@@ -69,13 +68,13 @@ class Tokens:
         return record
 
     def all(self) -> list[TokenRecord]:
-        with translate_errors(self._store.url), self._store.engine.connect() as conn:
+        with reading(self._store) as conn:
             rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created_at,
                                                             api_tokens.c.name))
             return [_record(row) for row in rows]
 
     def by_hash(self, token_hash: str) -> TokenRecord | None:
-        with translate_errors(self._store.url), self._store.engine.connect() as conn:
+        with reading(self._store) as conn:
             row = conn.execute(select(api_tokens)
                                .where(api_tokens.c.token_hash == token_hash)).first()
             return None if row is None else _record(row)
@@ -98,13 +97,9 @@ class Tokens:
             conn.execute(update(api_tokens).where(api_tokens.c.name == name)
                          .values(last_used_at=to_micros(now)))
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self) -> AbstractContextManager[Connection]:
         """A write connection in one transaction, driver errors translated."""
-        with translate_errors(self._store.url), self._store.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+        return writing(self._store)
 
 
 def _row(record: TokenRecord, token_hash: str) -> dict[str, Any]:

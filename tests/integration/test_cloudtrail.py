@@ -124,6 +124,13 @@ def _record(account: str, region: str, group: str, port: int, **extra: Any) -> d
     }
 
 
+def _envelope(record: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    """The EventBridge "AWS API Call via CloudTrail" event carrying ``record``."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.ec2", "account": account, "time": record["eventTime"],
+            "region": region, "resources": [], "detail": record}
+
+
 def _log_key(prefix: str, account: str, region: str, unique: str) -> str:
     now = datetime.now(UTC)
     return (f"{prefix}/AWSLogs/{account}/CloudTrail/{region}/{now:%Y/%m/%d}/"
@@ -184,10 +191,7 @@ def test_a_console_change_from_an_eventbridge_message(runtime: Runtime,
     group = estate["groups"][(OWN, EAST)]
     port = _console_change(estate["own"], EAST, group)
     record = _record(OWN, EAST, group, port)
-    envelope = {"version": "0", "id": str(uuid.uuid4()),
-                "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
-                "account": OWN, "time": record["eventTime"], "region": EAST,
-                "resources": [], "detail": record}
+    envelope = _envelope(record, OWN, EAST)
     sqs = estate["own"]("sqs", WEST)
     for body in (json.dumps(envelope), json.dumps(envelope), "hello, not an event"):
         sqs.send_message(QueueUrl=estate["queue"], MessageBody=body)
@@ -310,10 +314,7 @@ def test_the_daemon_attributes_queue_events_as_they_arrive(runtime: Runtime,
     group = estate["groups"][(OTHER, NORTH)]
     port = _console_change(estate["other"], NORTH, group)
     record = _record(OTHER, NORTH, group, port)
-    envelope = {"version": "0", "id": str(uuid.uuid4()),
-                "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
-                "account": OTHER, "time": record["eventTime"], "region": NORTH,
-                "resources": [], "detail": record}
+    envelope = _envelope(record, OTHER, NORTH)
     daemon = Daemon(runtime, notifier=Notifier(""))
     daemon.start()
     try:
@@ -336,10 +337,7 @@ def test_a_full_collection_overtaken_by_a_re_collect_is_stored_around_it(
     group = estate["groups"][(OWN, WEST)]
     port = _console_change(estate["own"], WEST, group)
     record = _record(OWN, WEST, group, port)
-    envelope = {"version": "0", "id": str(uuid.uuid4()),
-                "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
-                "account": OWN, "time": record["eventTime"], "region": WEST,
-                "resources": [], "detail": record}
+    envelope = _envelope(record, OWN, WEST)
     estate["own"]("sqs", WEST).send_message(QueueUrl=estate["queue"],
                                             MessageBody=json.dumps(envelope))
     stop = threading.Event()
