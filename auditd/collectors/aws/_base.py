@@ -15,6 +15,10 @@ describe calls, retries, faults).  A type declares:
   stores (so live and tfstate resources share one :class:`~auditd.model.ResourceKey`);
 * ``describe``: per-item calls (:class:`Describe`) whose results are added to the
   item, in order;
+* ``bulk_tags`` (:class:`BulkTags`): tags read for the whole region at once with
+  ``tag:GetResources`` (the Resource Groups Tagging API, 100 resources a call)
+  instead of one tag call per item; the type's per-item tag call stays as the
+  fallback when that API fails for the region (e.g. ``tag:GetResources`` denied);
 * ``iam``: the read-only actions those calls need (the documented least-privilege
   policy is generated from these lists);
 * :meth:`AWSType.to_attrs`: the AWS shape mapped to Terraform attribute names.  The
@@ -47,6 +51,7 @@ from auditd.model import Origin, Resource, ResourceKey
 __all__ = [
     "GLOBAL_REGION",
     "AWSType",
+    "BulkTags",
     "Describe",
     "Location",
     "Within",
@@ -55,6 +60,7 @@ __all__ = [
     "json_text",
     "registered_types",
     "rfc3339",
+    "tag_arn_key",
     "tags_of",
     "text",
 ]
@@ -87,6 +93,24 @@ class Describe:
 
     def request(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.const, **{name: raw[source] for name, source in self.params.items()}}
+
+
+@dataclass(frozen=True, slots=True)
+class BulkTags:
+    """A type whose tags come from ``resourcegroupstaggingapi:GetResources``.
+
+    ``resource_type`` is the ``ResourceTypeFilters`` value (``lambda:function``, or a
+    whole service: ``sqs``); the runner fetches it once per (account, region),
+    paginated, as ARN -> tags, and puts each item's tags (a ``{key: value}`` map;
+    ``{}`` when the API does not list the ARN: it lists only tagged, or once
+    tagged, resources) under ``fallback.into``, looked up by
+    :meth:`AWSType.tagged_arn`.  When the tagging API fails for the region the
+    runner makes ``fallback``, the type's own per-item tag call, instead.
+    """
+
+    resource_type: str
+    fallback: Describe
+    arn_field: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +157,7 @@ class AWSType:
     iam: ClassVar[tuple[str, ...]] = ()
     global_service: ClassVar[bool] = False
     within: ClassVar[Within | None] = None
+    bulk_tags: ClassVar[BulkTags | None] = None
     sensitive_paths: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, where: Location) -> None:
@@ -165,6 +190,11 @@ class AWSType:
     def item_id(self, raw: Mapping[str, Any]) -> str:
         """The id Terraform stores for this resource."""
         return str(raw[self.id_field])
+
+    def tagged_arn(self, raw: Mapping[str, Any]) -> str:
+        """The item's ARN as the tagging API lists it (after the describe calls)."""
+        assert self.bulk_tags is not None, f"{self.tf_type} declares no bulk_tags"
+        return str(raw[self.bulk_tags.arn_field])
 
     def is_aws_managed(self, raw: Mapping[str, Any]) -> bool:
         """True for objects AWS creates by itself; checked after the list and each describe."""
@@ -245,6 +275,19 @@ def tags_of(tags: Any, key: str = "Key", value: str = "Value") -> dict[str, str]
     if isinstance(tags, Mapping):
         return {str(k): str(v) for k, v in tags.items()}
     return {str(t[key]): str(t.get(value, "")) for t in tags or ()}
+
+
+def tag_arn_key(arn: str) -> str:
+    """One form of an ARN for matching the tagging API's ARNs with a service's own.
+
+    A log group's ARN ends with ``:*`` in ``DescribeLogGroups`` (not in the
+    tagging API); a Lambda function's ``$LATEST`` qualifier is the function itself
+    (other versions and aliases stay qualified: they are not the listed function).
+    """
+    arn = arn.removesuffix(":*")
+    if ":lambda:" in arn and ":function:" in arn:
+        arn = arn.removesuffix(":$LATEST")
+    return arn
 
 
 def json_text(document: Any) -> str:

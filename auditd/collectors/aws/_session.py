@@ -7,8 +7,12 @@
   assume through STS (each hop from the credentials of the previous one; the
   external id goes with the last hop), a session name.
 * :class:`SessionClients`: a :class:`ClientFactory` over one boto3 session.  boto3
-  sessions are not thread-safe but clients are, so clients are made under a lock
-  and shared by the collector's worker threads.
+  sessions are not thread-safe but clients are, so each (service, region) client
+  is made once and shared by the collector's worker threads.  The session's first
+  client is made alone (it builds the session's lazily made parts: credentials,
+  data loader, endpoint resolver); after that, clients of different keys are made
+  concurrently, each under its own key's lock (about 40 clients a collection,
+  25 ms of CPU each, no longer queued behind one another).
 * :func:`account_id` (``sts:GetCallerIdentity``) and :func:`enabled_regions`
   (``ec2:DescribeRegions``: the regions enabled for the account).
 
@@ -82,7 +86,7 @@ class ClientFactory(Protocol):
 
 
 class SessionClients:
-    """Clients of one boto3 session, cached by (service, region), made under a lock."""
+    """Clients of one boto3 session, cached by (service, region), each made once."""
 
     def __init__(self, session: Any, *, endpoint_url: str | None = None,
                  retry: RetryPolicy = RetryPolicy()) -> None:
@@ -94,17 +98,33 @@ class SessionClients:
             retries={"mode": retry.mode, "total_max_attempts": retry.max_attempts},
             connect_timeout=retry.connect_timeout, read_timeout=retry.read_timeout,
             user_agent_extra="driftaudit", max_pool_connections=32)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the dicts and the session's first client
+        self._warm = False
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str) -> Any:
-        with self._lock:
-            made = self._clients.get((service, region))
-            if made is None:
-                made = self._session.client(service, region_name=region,
-                                            endpoint_url=self._endpoint_url, config=self._config)
-                self._clients[(service, region)] = made
+        key = (service, region)
+        made = self._clients.get(key)
+        if made is not None:
             return made
+        with self._lock:
+            if not self._warm:  # the first client: alone, then the session is warm
+                made = self._clients[key] = self._make(service, region)
+                self._warm = True
+                return made
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # one maker per key; other keys are made meanwhile
+            made = self._clients.get(key)
+            if made is None:
+                made = self._make(service, region)
+                with self._lock:
+                    self._clients[key] = made
+            return made
+
+    def _make(self, service: str, region: str) -> Any:
+        return self._session.client(service, region_name=region,
+                                    endpoint_url=self._endpoint_url, config=self._config)
 
 
 def open_account(target: AccountTarget, *, endpoint_url: str | None = None,

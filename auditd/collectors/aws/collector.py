@@ -8,7 +8,10 @@ Public API::
 
 Each task reads one type in one region (global types: once per account, keyed
 ``global``): the list call with paging, then the type's per-item describe calls,
-then its mapping.  Any failure of a task (AccessDenied, throttling after
+then its mapping.  A type declaring ``bulk_tags`` gets its items' tags from one
+``tag:GetResources`` fetch per (account, region, filter) shared by the run's tasks
+(:class:`~auditd.collectors.aws._tag_index.TagIndex`), or, when that API fails
+there, from its own per-item tag call.  Any failure of a task (AccessDenied, throttling after
 botocore's retries, an endpoint error, a timeout, even a mapping bug) becomes a
 :class:`~auditd.model.SnapshotError` scoped to exactly that (account, region,
 type): the other tasks' resources are kept, and the store keeps that part's
@@ -28,9 +31,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from auditd.collectors.aws._base import AWSType, Describe, Location
+from auditd.collectors.aws._base import AWSType, Describe, Location, tag_arn_key
 from auditd.collectors.aws._faults import error_code, fault_error
 from auditd.collectors.aws._session import ClientFactory
+from auditd.collectors.aws._tag_index import TagIndex, TagMap
 from auditd.model import Resource, ResourceKey, Snapshot, SnapshotError
 
 __all__ = ["DEFAULT_MAX_WORKERS", "Task", "TypeOutcome", "plan", "run_tasks", "scope_of",
@@ -38,6 +42,7 @@ __all__ = ["DEFAULT_MAX_WORKERS", "Task", "TypeOutcome", "plan", "run_tasks", "s
 
 DEFAULT_MAX_WORKERS = 8
 Progress = Callable[["TypeOutcome"], None]
+TagSource = Callable[[], "TagMap | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +89,11 @@ def run_tasks(tasks: Sequence[Task], *, strict: bool = False,
               progress: Progress | None = None) -> list[TypeOutcome]:
     """Run every task on a pool of threads; outcomes in task order."""
     outcomes: dict[int, TypeOutcome] = {}
+    tag_index = TagIndex()
     with ThreadPoolExecutor(max_workers=max(1, max_workers),
                             thread_name_prefix="driftaudit-aws") as pool:
-        futures = {pool.submit(run_task, task, strict=strict): n for n, task in enumerate(tasks)}
+        futures = {pool.submit(run_task, task, strict=strict, tag_index=tag_index): n
+                   for n, task in enumerate(tasks)}
         for future in as_completed(futures):
             outcome = future.result()  # run_task never raises
             outcomes[futures[future]] = outcome
@@ -95,14 +102,17 @@ def run_tasks(tasks: Sequence[Task], *, strict: bool = False,
     return [outcomes[n] for n in range(len(tasks))]
 
 
-def run_task(task: Task, *, strict: bool = False) -> TypeOutcome:
-    """Read one type at one location; every failure becomes the outcome's error."""
+def run_task(task: Task, *, strict: bool = False,
+             tag_index: TagIndex | None = None) -> TypeOutcome:
+    """Read one type at one location; every failure becomes the outcome's error.
+    ``tag_index`` is shared by the tasks of one run (a fresh one by default)."""
     started = time.monotonic()
     reader = task.aws_type(task.where)
     account, region = task.where.account, reader.key_region
     try:
         client = task.clients.client(reader.service, task.where.region)
-        resources, skipped = _read(reader, client, strict)
+        tags = _tag_source(task, reader, tag_index or TagIndex())
+        resources, skipped = _read(reader, client, strict, tags)
     except Exception as exc:  # faults are not deletions: whatever failed, mark that scope
         error = fault_error(exc, account=account, region=region, tf_type=reader.tf_type,
                             service=reader.service)
@@ -113,12 +123,21 @@ def run_task(task: Task, *, strict: bool = False) -> TypeOutcome:
                        seconds=time.monotonic() - started)
 
 
-def _read(reader: AWSType, client: Any, strict: bool) -> tuple[list[Resource], int]:
+def _tag_source(task: Task, reader: AWSType, tag_index: TagIndex) -> TagSource:
+    """The type's bulk tags, fetched on first use (not at all when nothing is listed)."""
+    bulk = reader.bulk_tags
+    if bulk is None:
+        return lambda: None
+    return lambda: tag_index.tags(task.clients, task.where, bulk.resource_type)
+
+
+def _read(reader: AWSType, client: Any, strict: bool,
+          tags: TagSource) -> tuple[list[Resource], int]:
     resources: list[Resource] = []
     skipped = 0
     for listed in _listed(reader, client):
         raw = reader.item(listed)
-        described = _described(reader, client, raw, strict)
+        described = _described(reader, client, raw, strict, tags)
         if described is None:
             skipped += 1
         elif reader.exists(described):
@@ -151,15 +170,23 @@ def _pages(client: Any, operation: str, params: Mapping[str, Any],
         yield from items_of(getattr(client, operation)(**params))
 
 
-def _described(reader: AWSType, client: Any, raw: dict[str, Any],
-               strict: bool) -> dict[str, Any] | None:
-    """The item with every describe call's result; None when it is AWS-managed (not strict)."""
+def _described(reader: AWSType, client: Any, raw: dict[str, Any], strict: bool,
+               tags: TagSource) -> dict[str, Any] | None:
+    """The item with every describe call's result and its tags; None when it is
+    AWS-managed (not strict)."""
     if not strict and reader.is_aws_managed(raw):
         return None
     for call in reader.describe:
         raw[call.into] = _describe(client, call, raw)
         if not strict and reader.is_aws_managed(raw):
             return None
+    bulk = reader.bulk_tags
+    if bulk is not None:
+        found = tags()
+        if found is None:  # the tagging API failed here: the type's own tag call
+            raw[bulk.fallback.into] = _describe(client, bulk.fallback, raw)
+        else:
+            raw[bulk.fallback.into] = dict(found.get(tag_arn_key(reader.tagged_arn(raw)), {}))
     return raw
 
 

@@ -36,6 +36,8 @@ class EcrRepository(AWSType):
     service = "ecr"
     list_call = ("describe_repositories", "repositories")
     id_field = "repositoryName"
+    # Tags per item, not bulk_tags ("ecr:repository"): moto's tagging API does not list
+    # ECR repositories, so a bulk read could not be tested against moto.
     describe = (Describe("list_tags_for_resource", {"resourceArn": "repositoryArn"},
                          into="tags", result_key="tags"),)
     iam = ("ecr:DescribeRepositories", "ecr:ListTagsForResource")

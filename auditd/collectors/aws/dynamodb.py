@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, Describe, aws_type, tags_of, text
+from auditd.collectors.aws._base import AWSType, BulkTags, Describe, aws_type, tags_of, text
 
 __all__ = ["DynamoDbTable"]
 
@@ -32,10 +32,12 @@ class DynamoDbTable(AWSType):
     id_field = "TableName"
     describe = (
         Describe("describe_table", {"TableName": "TableName"}, into="Table", result_key="Table"),
-        Describe("list_tags_of_resource", {"ResourceArn": "TableArn"}, into="Tags",
-                 result_key="Tags"),
     )
-    iam = ("dynamodb:ListTables", "dynamodb:DescribeTable", "dynamodb:ListTagsOfResource")
+    bulk_tags = BulkTags("dynamodb:table", Describe("list_tags_of_resource",
+                                                    {"ResourceArn": "TableArn"}, into="Tags",
+                                                    result_key="Tags"), arn_field="TableArn")
+    iam = ("dynamodb:ListTables", "dynamodb:DescribeTable", "tag:GetResources",
+           "dynamodb:ListTagsOfResource")
 
     def item(self, listed: Any) -> dict[str, Any]:
         return {"TableName": str(listed), "TableArn": self.arn("dynamodb", f"table/{listed}")}

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, Describe, aws_type, json_text, tags_of, text
+from auditd.collectors.aws._base import (
+    AWSType,
+    BulkTags,
+    Describe,
+    aws_type,
+    json_text,
+    tags_of,
+    text,
+)
 
 __all__ = ["KmsKey"]
 
@@ -33,10 +41,15 @@ class KmsKey(AWSType):
         Describe("get_key_rotation_status", {"KeyId": "KeyId"}, into="Rotation",
                  result_key="KeyRotationEnabled",
                  absent=frozenset({"UnsupportedOperationException"})),
-        Describe("list_resource_tags", {"KeyId": "KeyId"}, into="Tags", result_key="Tags"),
     )
+    bulk_tags = BulkTags("kms:key", Describe("list_resource_tags", {"KeyId": "KeyId"},
+                                             into="Tags", result_key="Tags"), arn_field="KeyArn")
     iam = ("kms:ListKeys", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-           "kms:ListResourceTags")
+           "tag:GetResources", "kms:ListResourceTags")
+
+    def tagged_arn(self, raw: Mapping[str, Any]) -> str:
+        arn = (raw.get("Metadata") or {}).get("Arn") or raw.get("KeyArn")
+        return str(arn or self.arn("kms", f"key/{raw['KeyId']}"))
 
     def is_aws_managed(self, raw: Mapping[str, Any]) -> bool:
         return (raw.get("Metadata") or {}).get("KeyManager") == "AWS"

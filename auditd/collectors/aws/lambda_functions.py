@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, Describe, aws_type, tags_of, text
+from auditd.collectors.aws._base import AWSType, BulkTags, Describe, aws_type, tags_of, text
 
 __all__ = ["LambdaFunction"]
 
@@ -29,9 +29,10 @@ class LambdaFunction(AWSType):
     service = "lambda"
     list_call = ("list_functions", "Functions")
     id_field = "FunctionName"
-    describe = (Describe("list_tags", {"Resource": "FunctionArn"}, into="Tags",
-                         result_key="Tags"),)
-    iam = ("lambda:ListFunctions", "lambda:ListTags")
+    bulk_tags = BulkTags("lambda:function", Describe("list_tags", {"Resource": "FunctionArn"},
+                                                     into="Tags", result_key="Tags"),
+                         arn_field="FunctionArn")
+    iam = ("lambda:ListFunctions", "tag:GetResources", "lambda:ListTags")
 
     def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, Describe, aws_type, tags_of, text
+from auditd.collectors.aws._base import AWSType, BulkTags, Describe, aws_type, tags_of, text
 
 __all__ = ["LogGroup"]
 
@@ -21,9 +21,11 @@ class LogGroup(AWSType):
     service = "logs"
     list_call = ("describe_log_groups", "logGroups")
     id_field = "logGroupName"
-    describe = (Describe("list_tags_for_resource", {"resourceArn": "TaggableArn"}, into="Tags",
-                         result_key="tags"),)
-    iam = ("logs:DescribeLogGroups", "logs:ListTagsForResource")
+    # "logs", not "logs:log-group": moto files log groups under "logs:loggroup".
+    bulk_tags = BulkTags("logs", Describe("list_tags_for_resource",
+                                          {"resourceArn": "TaggableArn"}, into="Tags",
+                                          result_key="tags"), arn_field="TaggableArn")
+    iam = ("logs:DescribeLogGroups", "tag:GetResources", "logs:ListTagsForResource")
 
     def item(self, listed: Any) -> dict[str, Any]:
         raw = dict(listed)

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditd.collectors.aws._base import AWSType, Describe, aws_type, json_text, tags_of, text
+from auditd.collectors.aws._base import (
+    AWSType,
+    BulkTags,
+    Describe,
+    aws_type,
+    json_text,
+    tags_of,
+    text,
+)
 
 __all__ = ["SnsTopic", "SqsQueue"]
 
@@ -38,12 +46,20 @@ class SqsQueue(AWSType):
     describe = (
         Describe("get_queue_attributes", {"QueueUrl": "QueueUrl"}, into="Attributes",
                  result_key="Attributes", const={"AttributeNames": ["All"]}),
-        Describe("list_queue_tags", {"QueueUrl": "QueueUrl"}, into="Tags", result_key="Tags"),
     )
-    iam = ("sqs:ListQueues", "sqs:GetQueueAttributes", "sqs:ListQueueTags")
+    bulk_tags = BulkTags("sqs", Describe("list_queue_tags", {"QueueUrl": "QueueUrl"},
+                                         into="Tags", result_key="Tags"), arn_field="QueueArn")
+    iam = ("sqs:ListQueues", "sqs:GetQueueAttributes", "tag:GetResources", "sqs:ListQueueTags")
 
     def item(self, listed: Any) -> dict[str, Any]:
         return {"QueueUrl": str(listed)}
+
+    def tagged_arn(self, raw: Mapping[str, Any]) -> str:
+        """A queue is keyed by its URL, but tagged by ``arn:aws:sqs:<region>:<account>:<name>``."""
+        queue_arn = (raw.get("Attributes") or {}).get("QueueArn")
+        if queue_arn:
+            return str(queue_arn)
+        return self.arn("sqs", raw["QueueUrl"].rstrip("/").rsplit("/", 1)[-1])
 
     def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         url, attrs = raw["QueueUrl"], raw.get("Attributes") or {}
@@ -79,10 +95,11 @@ class SnsTopic(AWSType):
     describe = (
         Describe("get_topic_attributes", {"TopicArn": "TopicArn"}, into="Attributes",
                  result_key="Attributes"),
-        Describe("list_tags_for_resource", {"ResourceArn": "TopicArn"}, into="Tags",
-                 result_key="Tags"),
     )
-    iam = ("sns:ListTopics", "sns:GetTopicAttributes", "sns:ListTagsForResource")
+    bulk_tags = BulkTags("sns", Describe("list_tags_for_resource", {"ResourceArn": "TopicArn"},
+                                         into="Tags", result_key="Tags"), arn_field="TopicArn")
+    iam = ("sns:ListTopics", "sns:GetTopicAttributes", "tag:GetResources",
+           "sns:ListTagsForResource")
 
     def to_attrs(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         arn, attrs = raw["TopicArn"], raw.get("Attributes") or {}
