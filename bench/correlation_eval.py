@@ -26,13 +26,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from auditd.correlate.candidates import candidate_from_event
-from auditd.correlate.evaluate import Outcome, Summary, baseline_outcome, outcome, summarize
+from auditd.correlate.evaluate import (
+    Outcome,
+    Summary,
+    baseline_outcome,
+    choose_margin,
+    outcome,
+    summarize,
+    tradeoff,
+)
 from auditd.correlate.events_in import parse_change_events
 from auditd.correlate.features import Facts
 from auditd.correlate.fit import Example, fit_weights
 from auditd.correlate.misses import BLAME_BUCKETS, Miss, blame_bucket, miss_bucket, tabulate
 from auditd.correlate.ranker import rank_suspects, score_candidates
-from auditd.correlate.scoring import Weights, default_weights
+from auditd.correlate.scoring import Weights, default_weights, softmax_with_null
 from auditd.correlate.synth import Case, SynthConfig, generate
 from auditd.correlate.timeseries import MemorySeries
 from auditd.correlate.topology import ServiceModel
@@ -95,18 +103,48 @@ def examples(cases: list[Case], weights: Weights) -> tuple[list[Example], int]:
     return out, lost
 
 
-def fit(config: SynthConfig, seed: int, path: Path) -> Weights:
+def fit(config: SynthConfig, seed: int, path: Path, max_false_blame: float) -> Weights:
     started = time.perf_counter()
     cases = generate(config, seed)
     rows, lost = examples(cases, default_weights())
     meta = {"fitted_by": "bench/correlation_eval.py --fit", "seed": seed,
             "incidents": config.incidents, "causes_excluded": lost,
-            "generator": {k: getattr(config, k) for k in config.__slots__}}
+            "generator": {k: getattr(config, k) for k in config.__slots__},
+            "verdict_margin_for_false_blame": max_false_blame}
     weights = fit_weights(rows, meta=meta)
+    margin = choose_margin(cross_fitted(rows, meta), max_false_blame)
+    weights = replace(weights, verdict_margin=margin)
+    print(f"verdict margin {margin:.1f}: the smallest with at most {max_false_blame:.0%} "
+          "false blame on the training incidents (2-fold cross-fitted)")
     path.write_text(json.dumps(weights.to_dict(), indent=1) + "\n")
     print(f"fitted on seed {seed}: {len(rows)} incidents ({lost} causes outside the candidates) "
           f"in {time.perf_counter() - started:.1f}s → {path}")
     return weights
+
+
+def cross_fitted(rows: list[Example], meta: dict[str, object]) -> list[Outcome]:
+    """Outcomes of each half of the training rows under weights fitted on the other half.
+
+    A model scored on its own training rows blames too little, so the verdict
+    margin is chosen on these out-of-fold outcomes instead.
+    """
+    halves = rows[::2], rows[1::2]
+    return [o for k in (0, 1)
+            for o in training_outcomes(halves[k], fit_weights(halves[1 - k], meta=meta))]
+
+
+def training_outcomes(rows: list[Example], weights: Weights) -> list[Outcome]:
+    """The outcomes of ``weights`` on labelled training rows."""
+    out = []
+    for row in rows:
+        scores = [weights.score(values) for values in row.rows]
+        probabilities, p_null = softmax_with_null(
+            scores, weights.null_score(len(scores), row.null))
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        refs = [str(i) for i in order]
+        out.append(outcome(refs, [probabilities[i] for i in order], p_null,
+                           None if row.label is None else str(row.label)))
+    return out
 
 
 def evaluate(cases: list[Case], weights: Weights,
@@ -119,7 +157,7 @@ def evaluate(cases: list[Case], weights: Weights,
         ranked = [scored.facts[i] for i in order]
         result = outcome([f.candidate.ref for f in ranked],
                          [scored.probabilities[i] for i in order], scored.p_no_change,
-                         case.cause)
+                         case.cause, weights.verdict_margin)
         results["ranker"].append(result)
         if breakdown is not None:
             breakdown.add(case, ranked, result)
@@ -164,6 +202,13 @@ class Breakdown:
         for bucket in BLAME_BUCKETS:
             if self.blames[bucket]:
                 print(f"  {bucket:<52} {self.blames[bucket]:>4}")
+
+
+def print_tradeoff(outcomes: list[Outcome]) -> None:
+    print("\nverdict margin (log-odds of the top suspect over 'no change' needed to blame it):")
+    print(f"{'margin':>8}{'false-blame':>13}{'cause found and blamed':>24}{'answer':>8}")
+    for margin, false_blame, found, answer in tradeoff(outcomes, (0, 0.25, 0.5, 1, 1.5, 2)):
+        print(f"{margin:>8.2f}{false_blame:>13.3f}{found:>24.3f}{answer:>8.3f}")
 
 
 def print_table(title: str, results: dict[str, list[Outcome]]) -> None:
@@ -234,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
                         "--incidents)")
     parser.add_argument("--fit", action="store_true", help="fit and write the weights first")
     parser.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument("--max-false-blame", type=float, default=0.08,
+                        help="with --fit: the verdict margin is the smallest whose false-blame "
+                        "rate on the training incidents is at most this")
     parser.add_argument("--cases", type=Path, help="directory of labelled cases to score")
     parser.add_argument("--speed", type=int, default=10_000, help="candidates for the timing")
     parser.add_argument("--generator", choices=("current", "first"), default="current",
@@ -245,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
                          time_ordered_versions=args.generator == "current")
     if args.fit:
         training = replace(config, incidents=args.fit_incidents or args.incidents)
-        weights = fit(training, args.seed, args.weights)
+        weights = fit(training, args.seed, args.weights, args.max_false_blame)
     else:
         weights = Weights.from_dict(json.loads(args.weights.read_text()))
     test_seed = args.seed + 1 if args.test_seed is None else args.test_seed
@@ -256,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     breakdown = Breakdown()
     results = evaluate(test, weights, breakdown)
     print_table(f"held-out synthetic split (seed {test_seed})", results)
+    print_tradeoff(results["ranker"])
     by_scenario(test, results["ranker"])
     breakdown.print()
     if args.cases:

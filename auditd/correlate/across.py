@@ -10,6 +10,10 @@
   step and the alignment on it are not the change's doing.
 * :func:`mark_unseen_below_origin` — a changed callee of the degradation's origin
   that has no telemetry may be where the fault really began, unseen.
+* :func:`mark_version_lineage` — on a degraded service with versioned
+  telemetry, a deploy whose *older* versions degraded too did not bring the
+  fault; a deploy whose version is the oldest degraded one, next to a healthy
+  older version, did (later deploys carry a fault forward, earlier ones do not).
 * :func:`null_values` — the incident's own evidence for "no change caused it".
 
 Pure: no I/O; it only reads and annotates :class:`~.features.Facts`.
@@ -17,12 +21,15 @@ Pure: no I/O; it only reads and annotates :class:`~.features.Facts`.
 
 from __future__ import annotations
 
-from auditd.correlate.evidence import AFTER_S
+import math
+
+from auditd.correlate.evidence import ABNORMAL_SDS, AFTER_S, Degradation, ServiceTelemetry
 from auditd.correlate.features import LAG_TOLERANCE, Context, Facts
 from auditd.correlate.topology import ServiceModel
 
 __all__ = ["NULL_VALUES", "explain_away", "mark_degraded_from_below",
-           "mark_unseen_below_origin", "null_values", "order_on_degraded"]
+           "mark_unseen_below_origin", "mark_version_lineage", "null_values",
+           "order_on_degraded"]
 
 NULL_VALUES: tuple[str, ...] = ("null_blind", "null_quiet", "null_origin_unchanged")
 
@@ -115,6 +122,64 @@ def mark_unseen_below_origin(all_facts: list[Facts], context: Context) -> None:
                   and not context.telemetry.get(s)]
         if unseen:
             facts.unseen_below = origin
+
+
+LINEAGE_S = 10 * 60.0  # versions are compared over this long from the degradation's start
+
+
+def mark_version_lineage(all_facts: list[Facts], context: Context) -> None:
+    """Mark deploys on degraded services by which versions were degraded at its start.
+
+    A version is *older* than a deploy's when it is not the deploy's own and no
+    later deploy (in the candidates) brought it.  ``older_bad`` names an older
+    version whose instances were abnormal too (the fault predates the deploy);
+    ``first_bad`` names a healthy older version when the deploy's own version
+    was abnormal (the deploy is where the fault entered).
+    """
+    for service, degradation in context.degraded.items():
+        telemetry = context.telemetry.get(service)
+        if telemetry is None or not telemetry.versioned:
+            continue
+        deploys = [f for f in all_facts if f.candidate.version and service in f.services]
+        if deploys:
+            _lineage(deploys, telemetry, degradation, context)
+
+
+def _lineage(deploys: list[Facts], telemetry: ServiceTelemetry, degradation: Degradation,
+             context: Context) -> None:
+    end = min(degradation.started + LINEAGE_S, context.onset.timestamp() + AFTER_S)
+    levels = {v: z for v, z in telemetry.version_levels(degradation, end).items() if v}
+    if len(levels) < 2:
+        return
+    known_at = _known_since(deploys, set(levels))
+    for facts in deploys:
+        own, at = facts.candidate.version, facts.candidate.started_at.timestamp()
+        if at > degradation.started + LAG_TOLERANCE * 60:
+            continue
+        older = {v: z for v, z in levels.items() if v != own and (
+            v == facts.candidate.previous_version or known_at.get(v, math.inf) < at)}
+        bad = [v for v, z in older.items() if z >= ABNORMAL_SDS]
+        if bad:
+            facts.older_bad = max(bad, key=older.__getitem__)
+        elif own in levels and levels[own] >= ABNORMAL_SDS:
+            clean = [v for v, z in older.items() if z < ABNORMAL_SDS / 2]
+            facts.first_bad = clean[0] if clean else None
+
+
+def _known_since(deploys: list[Facts], versions: set[str]) -> dict[str, float]:
+    """For each of ``versions``, when a deploy first brought or replaced it.
+
+    A version is *older* than a deploy's when that deploy replaced it, or an
+    earlier deploy brought or replaced it; a version no candidate explains may
+    be newer and is never taken as older.
+    """
+    known: dict[str, float] = {}
+    for facts in deploys:
+        at = facts.candidate.started_at.timestamp()
+        for version in (facts.candidate.version, facts.candidate.previous_version):
+            if version in versions and at < known.get(version, math.inf):
+                known[version] = at
+    return known
 
 
 def null_values(all_facts: list[Facts], context: Context) -> dict[str, float]:

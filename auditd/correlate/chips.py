@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from auditd.correlate.candidates import kind_group
-from auditd.correlate.features import Context, Facts
+from auditd.correlate.features import LAG_BINS, Context, Facts
 from auditd.correlate.report import Reason, minutes_text
 from auditd.correlate.scoring import Weights
 
@@ -177,6 +177,16 @@ def _from_below(facts: Facts, context: Context, present: list[str]) -> Reason:
                   "trouble came from below", lead, "min")
 
 
+def _lineage(facts: Facts, context: Context, present: list[str]) -> Reason:
+    own = facts.candidate.version or "?"
+    where = ", ".join(facts.services)
+    if facts.older_bad is not None:
+        return Reason("telemetry.older_version_bad", f"{facts.older_bad} instances of {where}, "
+                      f"older than {own}, degraded too: the fault predates this deploy")
+    return Reason("telemetry.first_bad_version", f"{own} is the oldest degraded version of "
+                  f"{where}; {facts.first_bad} instances stayed healthy")
+
+
 def _no_telemetry(facts: Facts, context: Context, present: list[str]) -> Reason:
     where = ", ".join(facts.services) or "this change"
     return Reason("telemetry.missing", f"no telemetry for {where}")
@@ -184,7 +194,8 @@ def _no_telemetry(facts: Facts, context: Context, present: list[str]) -> Reason:
 
 _Writer = Callable[[Facts, Context, list[str]], Reason]
 _WRITERS: tuple[tuple[tuple[str, ...], _Writer], ...] = (
-    (("t_10m", "t_1h", "t_6h", "finished_10m", "blind_t_10m"), _time),
+    (("t_10m", "t_1h", "t_6h", "finished_10m", "blind_t_10m", "late_t_10m",
+      "late_t_1h"), _time),
     (("in_progress",), _progress),
     (("same_service", "callee_1", "callee_2", "callee_3plus", "unknown_service", "unmapped",
       "incident_unmodelled", "blind_same_service"), _topology),
@@ -192,7 +203,7 @@ _WRITERS: tuple[tuple[tuple[str, ...], _Writer], ...] = (
       "kind_flag", "kind_config", "kind_migration", "kind_infra"), _risk),
     (("text_match",), _text),
     (("aligned", "aligned_3m", "after_degradation"), _alignment),
-    (("origin", "own_aligned", "own_aligned_3m", "own_after"), _own),
+    (("origin", "own_aligned", "own_aligned_3m", "own_after", *(b[0] for b in LAG_BINS)), _own),
     (("step", "step_flat"), _step),
     (("gap", "gap_flat"), _gap),
     (("explained_away",), _explained),
@@ -200,4 +211,5 @@ _WRITERS: tuple[tuple[tuple[str, ...], _Writer], ...] = (
     (("own_latest", "origin_latest"), _latest),
     (("unseen_below_origin",), _unseen),
     (("callee_degraded_first",), _from_below),
+    (("older_version_bad", "first_bad_version"), _lineage),
 )

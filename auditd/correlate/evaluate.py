@@ -9,7 +9,7 @@ Definitions (also in ``docs/correlation.md``):
   (the top suspect is the cause and beats "no change", or "no change" wins
   and no change caused it).
 * **false-blame rate** — over incidents with no causal change: the verdict
-  names a change (its probability is above P(no change)).
+  names a change (its log-odds over P(no change) reach the verdict margin).
 * **Brier score** — multi-class, over the options "no change" and each
   candidate: ``Σ (p_k - y_k)²``, averaged over incidents (0 is perfect, 2 worst).
 * **most-recent baseline** — ranks changes by start time, latest before onset
@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from auditd.correlate.candidates import Candidate
+from auditd.correlate.scoring import blames
 from auditd.correlate.topology import ServiceModel
 
-__all__ = ["Outcome", "Summary", "baseline_outcome", "outcome", "summarize"]
+__all__ = ["Outcome", "Summary", "baseline_outcome", "choose_margin", "outcome", "summarize",
+           "tradeoff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +60,43 @@ class Summary:
 
 
 def outcome(refs: Sequence[str], probabilities: Sequence[float], p_no_change: float,
-            cause: str | None) -> Outcome:
-    """``refs`` ordered best first, with their probabilities."""
+            cause: str | None, margin: float = 0.0) -> Outcome:
+    """``refs`` ordered best first, with their probabilities; ``margin``: see :func:`blames`."""
     rank = refs.index(cause) + 1 if cause is not None and cause in refs else None
     p_top = probabilities[0] if probabilities else 0.0
-    blamed = bool(refs) and p_top >= p_no_change
+    blamed = bool(refs) and blames(p_top, p_no_change, margin)
     correct = (rank == 1 and blamed) if cause is not None else not blamed
     p_cause = probabilities[rank - 1] if rank is not None else 0.0
     truth_p = p_no_change if cause is None else p_cause
     brier = sum(p * p for p in probabilities) + p_no_change ** 2 - 2 * truth_p + 1
     return Outcome(cause is not None, rank, blamed, correct, brier, p_no_change, p_top)
+
+
+MARGINS: tuple[float, ...] = tuple(step / 10 for step in range(31))  # 0 to 3 in log-odds
+
+
+def tradeoff(outcomes: Sequence[Outcome],
+             margins: Sequence[float]) -> list[tuple[float, float, float, float]]:
+    """Per verdict margin: (margin, false-blame rate, share of causal incidents whose cause
+    is ranked first and blamed, answer accuracy)."""
+    causal = [o for o in outcomes if o.causal]
+    clean = [o for o in outcomes if not o.causal]
+    rows = []
+    for margin in margins:
+        false = sum(blames(o.p_top, o.p_no_change, margin) for o in clean)
+        found = sum(o.rank == 1 and blames(o.p_top, o.p_no_change, margin) for o in causal)
+        rows.append((margin, false / max(1, len(clean)), found / max(1, len(causal)),
+                     (found + len(clean) - false) / max(1, len(outcomes))))
+    return rows
+
+
+def choose_margin(outcomes: Sequence[Outcome], max_false_blame: float,
+                  margins: Sequence[float] = MARGINS) -> float:
+    """The smallest margin whose false-blame rate on ``outcomes`` is at most the target."""
+    for margin, false_blame, _, _ in tradeoff(outcomes, margins):
+        if false_blame <= max_false_blame:
+            return margin
+    return margins[-1]
 
 
 def baseline_outcome(candidates: Sequence[Candidate], onset: datetime, cause: str | None,

@@ -133,6 +133,32 @@ class ServiceTelemetry:
                 best = gap
         return best
 
+    def version_levels(self, degradation: Degradation, end: float) -> dict[str, float]:
+        """Per version, how abnormal its instances were from the degradation's start to ``end``.
+
+        In robust standard deviations of the degraded metric's minute means over
+        the 30 minutes before the degradation (sign-adjusted: positive is worse).
+        Versions seen in fewer than 3 minutes are left out.
+        """
+        metric = self._metrics.get(degradation.metric)
+        if metric is None:
+            return {}
+        first = int(degradation.started // MINUTE)
+        baseline = [v for m in range(first - 30, first - 1)
+                    if (v := metric.minute_mean(m)) is not None]
+        if len(baseline) < 10:
+            return {}
+        centre = statistics.median(baseline)
+        spread = max(1.4826 * statistics.median(abs(v - centre) for v in baseline),
+                     RELATIVE_FLOOR * abs(centre) + 1e-12)
+        per: dict[str, list[float]] = defaultdict(list)
+        for minute in range(first, int(end // MINUTE) + 1):
+            for version, (total, n) in metric.buckets.get(minute, {}).items():
+                per[version].append(total / n)
+        sign = metric_sign(degradation.metric)
+        return {v: sign * (statistics.median(xs) - centre) / spread
+                for v, xs in per.items() if len(xs) >= 3}
+
     def degradation(self, since: float, onset: float) -> Degradation | None:
         """When the service's degradation that reaches ``onset`` began; None if none is seen."""
         found = [d for name, m in self._metrics.items()

@@ -32,7 +32,14 @@ FEATURES: tuple[str, ...] = (
     "gap", "gap_flat", "explained_away", "no_telemetry",
     "own_latest", "origin_latest", "unseen_below_origin", "aligned_3m", "own_aligned_3m",
     "blind_t_10m", "blind_same_service", "callee_degraded_first",
+    "own_lag_3_15m", "own_lag_15_60m", "own_lag_1_3h", "own_lag_3h_plus",
+    "older_version_bad", "first_bad_version", "late_t_10m", "late_t_1h",
 )
+# time to effect: (own degradation start - change start) in bins, each with its fitted weight,
+# so the fit learns how long faults take to show (a learned histogram, not monotone recency)
+LAG_BINS: tuple[tuple[str, float, float], ...] = (
+    ("own_lag_3_15m", 3.0, 15.0), ("own_lag_15_60m", 15.0, 60.0),
+    ("own_lag_1_3h", 60.0, 180.0), ("own_lag_3h_plus", 180.0, math.inf))
 LAG_TOLERANCE = 1.0  # minutes
 INCIDENT_SPAN_S = 30 * 60.0  # version gaps are measured from this long before onset
 _WORD = re.compile(r"[a-z0-9]+")
@@ -85,6 +92,8 @@ class Facts:
     degraded_service: str | None = None  # the degraded service ``changes_between`` is about
     unseen_below: str | None = None  # the origin it may hide below (it has no telemetry)
     degraded_below: tuple[str, str] | None = None  # (its service, a callee that degraded first)
+    older_bad: str | None = None  # an older version that degraded too (the fault predates it)
+    first_bad: str | None = None  # a healthy older version next to its degraded own version
     values: dict[str, float] = field(default_factory=dict)
 
 
@@ -163,7 +172,7 @@ def vectorize(facts: Facts, context: Context) -> dict[str, float]:
     v["text_match"] = min(1.0, len(facts.text_hits) / 2)
     _telemetry_features(v, facts)
     if not any(context.telemetry.get(s) for s in context.incident_services):
-        v["blind_t_10m"] = v["t_10m"]  # with no telemetry, timing carries more of the answer
+        v["blind_t_10m"] = v.get("t_10m", 0.0)  # timing carries more when blind
         v["blind_same_service"] = v.get("same_service", 0.0)
     facts.values = {k: x for k, x in v.items() if x}
     return facts.values
@@ -177,6 +186,15 @@ def _time_features(v: dict[str, float], facts: Facts) -> None:
     if facts.minutes_since_finish is not None:
         v["finished_10m"] = math.exp(-facts.minutes_since_finish / 10)
     v["in_progress"] = float(facts.in_progress)
+    if _late(facts):  # recency means little once the degradation had begun: its own weights
+        v["late_t_10m"], v["late_t_1h"] = v.pop("t_10m"), v.pop("t_1h")
+        v.pop("finished_10m", None)
+
+
+def _late(facts: Facts) -> bool:
+    """The change started after the incident's service, or its own, began degrading."""
+    lags = [x for x in (facts.lag_minutes, facts.own_lag_minutes) if x is not None]
+    return bool(lags) and min(lags) < -LAG_TOLERANCE
 
 
 def _topology_features(v: dict[str, float], facts: Facts, context: Context) -> None:
@@ -206,6 +224,7 @@ def _telemetry_features(v: dict[str, float], facts: Facts) -> None:
         v["own_aligned_3m"] = _aligned(facts.own_lag_minutes, 3.0)
         already_degrading = facts.own_lag_minutes < -LAG_TOLERANCE
         v["own_after"] = float(already_degrading)
+        _lag_bin(v, facts.own_lag_minutes)
     v["origin"] = float(facts.origin)
     if not facts.has_telemetry:
         v["no_telemetry"] = 1.0
@@ -221,6 +240,15 @@ def _telemetry_features(v: dict[str, float], facts: Facts) -> None:
         v["own_latest"] = 0.5 ** facts.changes_between
         v["origin_latest"] = v["own_latest"] * float(facts.origin)
     v["unseen_below_origin"] = float(facts.unseen_below is not None)
+    v["older_version_bad"] = float(facts.older_bad is not None)
+    v["first_bad_version"] = float(facts.first_bad is not None)
+
+
+def _lag_bin(v: dict[str, float], lag: float) -> None:
+    """Set the :data:`LAG_BINS` feature ``lag`` minutes falls in (none below 3 min)."""
+    for name, low, high in LAG_BINS:
+        if low < lag <= high:
+            v[name] = 1.0
 
 
 def _aligned(lag: float, minutes: float = 15.0) -> float:

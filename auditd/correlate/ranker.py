@@ -24,6 +24,7 @@ from auditd.correlate.across import (
     explain_away,
     mark_degraded_from_below,
     mark_unseen_below_origin,
+    mark_version_lineage,
     null_values,
     order_on_degraded,
 )
@@ -33,7 +34,7 @@ from auditd.correlate.evidence import AFTER_S, BEFORE_S, ServiceTelemetry
 from auditd.correlate.features import Context, Facts, measure, tokens, vectorize
 from auditd.correlate.hint import rollback_hint
 from auditd.correlate.report import Missing, Suspect, SuspectReport, Verdict, iso, minutes_text
-from auditd.correlate.scoring import Weights, default_weights, softmax_with_null
+from auditd.correlate.scoring import Weights, blames, default_weights, softmax_with_null
 from auditd.correlate.timeseries import SeriesSource
 from auditd.correlate.topology import ServiceModel
 from auditd.correlate.window import Selection, select_candidates
@@ -96,6 +97,7 @@ def score_candidates(incident: Incident, candidates: Iterable[Candidate],
     order_on_degraded(facts, context)
     mark_unseen_below_origin(facts, context)
     mark_degraded_from_below(facts, context)
+    mark_version_lineage(facts, context)
     scores = [weights.score(vectorize(f, context)) for f in facts]
     null = null_values(facts, context)
     probabilities, p_null = softmax_with_null(scores, weights.null_score(len(facts), null))
@@ -187,7 +189,8 @@ def _report(incident: Incident, scored: Scored, weights: Weights, window: timede
         for n, i in enumerate(order[:max_suspects]))
     onset = scored.context.onset
     start = onset - max(window, timedelta(0))
-    verdict, message = _verdict(suspects, scored.p_no_change, start, onset)
+    verdict, message = _verdict(suspects, scored.p_no_change, start, onset,
+                                weights.verdict_margin)
     exclusions = scored.selection.exclusions
     counts: dict[str, int] = {}
     for exclusion in exclusions:
@@ -204,12 +207,12 @@ def _report(incident: Incident, scored: Scored, weights: Weights, window: timede
 
 
 def _verdict(suspects: tuple[Suspect, ...], p_null: float, start: datetime,
-             onset: datetime) -> tuple[Verdict, str]:
+             onset: datetime, margin: float = 0.0) -> tuple[Verdict, str]:
     span = f"{iso(start)} → {iso(onset)} ({minutes_text((onset - start).total_seconds() / 60)})"
     if not suspects:
         return "no-candidates", f"no change found in window {span}"
     top = suspects[0]
-    if top.probability >= p_null:
+    if blames(top.probability, p_null, margin):
         return "change", (f"most likely cause: {top.candidate.ref} ({top.candidate.summary}) "
                           f"p={top.probability:.2f}; P(no change)={p_null:.2f}; window {span}")
     return "no-change", (f"probably no change caused it: P(no change)={p_null:.2f}; "

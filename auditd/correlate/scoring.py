@@ -10,7 +10,9 @@ a conditional logit whose weights are fitted by maximum likelihood
 (:mod:`auditd.correlate.fit`) on labelled incidents, so the probabilities are
 calibrated on data like the training data.  The weights live in
 ``weights.json`` next to this module; ``bench/correlation_eval.py --fit``
-writes it.  Reading that packaged file is this package's only I/O.
+writes it, with the verdict margin: the log-odds the top suspect needs over
+"no change" before the verdict names it, chosen on the training incidents for
+a target false-blame rate.  Reading that packaged file is this package's only I/O.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from auditd.correlate.across import NULL_VALUES
 from auditd.correlate.features import FEATURES
 
-__all__ = ["NULL_FEATURES", "Weights", "default_weights", "softmax_with_null"]
+__all__ = ["NULL_FEATURES", "Weights", "blames", "default_weights", "softmax_with_null"]
 
 NULL_FEATURES: tuple[str, ...] = ("null_bias", "null_log_n", *NULL_VALUES)
 WEIGHTS_FILE = "weights.json"
@@ -41,6 +43,8 @@ class Weights:
     null_log_n: float
     meta: Mapping[str, Any] = field(default_factory=dict)
     null_coef: Mapping[str, float] = field(default_factory=dict)  # over NULL_VALUES
+    # log-odds the top suspect needs over "no change" for the verdict to name it
+    verdict_margin: float = 0.0
 
     def score(self, values: Mapping[str, float]) -> float:
         coef = self.coef
@@ -56,6 +60,7 @@ class Weights:
                 "null": {"bias": round(self.null_bias, 6), "log_n": round(self.null_log_n, 6),
                          **{n.removeprefix("null_"): round(self.null_coef.get(n, 0.0), 6)
                             for n in NULL_VALUES}},
+                "verdict": {"margin": round(self.verdict_margin, 6)},
                 "meta": dict(self.meta)}
 
     @classmethod
@@ -72,8 +77,9 @@ class Weights:
         if unknown:
             raise ValueError(f"weights name null features this version does not compute: "
                              f"{sorted(unknown)}; refit with bench/correlation_eval.py --fit")
+        margin = float(dict(data.get("verdict", {})).get("margin", 0.0))
         return cls(coef=coef, null_bias=float(null["bias"]), null_log_n=float(null["log_n"]),
-                   meta=dict(data.get("meta", {})), null_coef=null_coef)
+                   meta=dict(data.get("meta", {})), null_coef=null_coef, verdict_margin=margin)
 
 
 @cache
@@ -90,3 +96,8 @@ def softmax_with_null(scores: Sequence[float], null_score: float) -> tuple[list[
     null = math.exp(null_score - top)
     total = null + sum(exps)
     return [e / total for e in exps], null / total
+
+
+def blames(p_top: float, p_no_change: float, margin: float = 0.0) -> bool:
+    """The verdict names a change: its log-odds against "no change" reach ``margin``."""
+    return p_top > 0 and (p_no_change <= 0 or math.log(p_top / p_no_change) >= margin)
