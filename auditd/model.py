@@ -84,6 +84,9 @@ class ResourceKey:
     id: str
     account: str = ""
     region: str = ""
+    # Keys are dict keys everywhere (drift over 100k resources hashes each one several
+    # times): the hash is computed once.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         for name in ("provider", "tf_type", "id"):
@@ -92,6 +95,11 @@ class ResourceKey:
         for name in ("provider", "tf_type", "account", "region"):
             if KEY_SEPARATOR in getattr(self, name):
                 raise ValueError(f"ResourceKey.{name} must not contain {KEY_SEPARATOR!r}")
+        object.__setattr__(self, "_hash", hash((self.provider, self.tf_type, self.id,
+                                                self.account, self.region)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         """``provider/tf_type/account/region/id``: the id goes last as it may hold ``/``."""

@@ -56,10 +56,11 @@ def live_fields(live: Mapping[str, Any], state: Mapping[str, Any],
     Lists named in ``set_fields`` (the type's set-like lists) are compared by element
     identity (:func:`~auditd.diff.drift_sets.set_aware_fields`), not by index.
     """
-    keys = live.keys() if mapped is None else mapped
+    keys = tuple(live.keys() if mapped is None else mapped)
     state_view = _state_tags_all(state)
-    if all(live.get(k) == state_view.get(k) for k in keys):
-        return ()  # the common case, without building anything
+    live_get, state_get = live.get, state_view.get
+    if [live_get(k) for k in keys] == [state_get(k) for k in keys]:
+        return ()  # the common case, without building anything (list equality: one C loop)
     before = {k: state_view[k] for k in keys if not is_empty(state_view.get(k))}
     after = {k: live[k] for k in keys if not is_empty(live.get(k))}
     if before == after:
