@@ -48,9 +48,10 @@ def audit_checkpoint(obj: Obj) -> None:
 @click.pass_obj
 def audit_verify(obj: Obj, public_keys: tuple[Path, ...], as_json: bool) -> None:
     """Recompute every hash chain from the first row and check every checkpoint."""
-    from auditd.service.audit import verify_audit
+    from auditd.service.audit import audit_signer, verify_audit
 
-    report = verify_audit(obj.runtime(), [p.read_text() for p in public_keys])
+    rt = obj.runtime()
+    report = verify_audit(rt, [p.read_text() for p in public_keys])
     if as_json:
         json_out({"ok": report.ok, "checkpoints": report.checkpoints,
                   "verified_rows": report.verified_rows,
@@ -63,6 +64,11 @@ def audit_verify(obj: Obj, public_keys: tuple[Path, ...], as_json: bool) -> None
                    f"{pending} row(s) newer than the last checkpoint")
         for problem in report.problems:
             click.echo(f"PROBLEM: {problem}", err=True)
+        if any("signed by unknown key" in p for p in report.problems):
+            click.echo(f"hint: this installation signs with key {audit_signer(rt).key_id} "
+                       f"({rt.settings.audit_key_path}); run with the signing installation's "
+                       "state directory or audit_key_file, or pass its public key with "
+                       "--public-key", err=True)
         click.echo("OK: no tampering found" if report.ok else "TAMPERING OR DAMAGE FOUND")
     if not report.ok:
         raise click.exceptions.Exit(EXIT_PROBLEMS)

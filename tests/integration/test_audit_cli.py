@@ -88,3 +88,20 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused() -> None:
     parsed = list(csv.DictReader(io.StringIO(to_csv(rows).decode())))
     assert parsed[0]["actor"].startswith("'=") and parsed[0]["address"] == "'+1"
     assert parsed[0]["fields"] == "'@SUM(A1)"
+
+
+def test_verifying_with_another_installations_key_says_which_key_is_in_use(
+        history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = f"sqlite:///{history / 'driftaudit.db'}"
+    assert run(capsys, "--db", db, "audit", "checkpoint")[0] == 0
+    monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(tmp_path / "elsewhere"))
+    code, _, err = run(capsys, "--db", db, "audit", "verify")
+    assert code == 1 and "signed by unknown key" in err
+    assert "this installation signs with key" in err and "elsewhere" in err
+    pem = tmp_path / "signer.pem"
+    monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(history))
+    pem.write_text(run(capsys, "audit", "public-key")[1])
+    monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(tmp_path / "elsewhere"))
+    code, out, _ = run(capsys, "--db", db, "audit", "verify", "--public-key", str(pem))
+    assert code == 0 and "OK: no tampering found" in out
