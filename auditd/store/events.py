@@ -16,6 +16,7 @@ from auditd.timeutil import from_micros, to_micros
 
 __all__ = ["list_events", "record_events"]
 
+_BATCH = 500  # rows per statement: 13 parameters each, far below SQLite's 32,766
 _MUTABLE = ("kind", "summary", "started_at", "finished_at", "actor", "services", "links",
             "resources", "reviewed", "emergency", "details")
 
@@ -35,17 +36,20 @@ def _row(event: ChangeEvent, received_us: int) -> dict[str, Any]:
 
 
 def record_events(conn: Connection, events: Sequence[ChangeEvent], received_us: int) -> int:
-    """Insert or update (same source and id) each event; returns how many were new."""
+    """Insert or update (same source and id) each event; returns how many were new.
+
+    One multi-row upsert per batch of :data:`_BATCH` events (one statement per event cost
+    ~2 ms each); an event given twice counts once, its last version wins."""
     existing = _existing_ids(conn, events)
+    latest = {(e.source, e.id): e for e in events}  # PostgreSQL refuses a row twice per upsert
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    for event in events:
-        statement = dialect_insert(change_events).values(**_row(event, received_us))
-        statement = statement.on_conflict_do_update(
+    rows = [_row(e, received_us) for e in latest.values()]
+    for start in range(0, len(rows), _BATCH):
+        statement = dialect_insert(change_events).values(rows[start:start + _BATCH])
+        conn.execute(statement.on_conflict_do_update(
             index_elements=["source", "external_id"],
-            set_={name: statement.excluded[name] for name in _MUTABLE},
-        )
-        conn.execute(statement)
-    return len({(e.source, e.id) for e in events} - existing)
+            set_={name: statement.excluded[name] for name in _MUTABLE}))
+    return len(set(latest) - existing)
 
 
 def _existing_ids(conn: Connection, events: Sequence[ChangeEvent]) -> set[tuple[str, str]]:

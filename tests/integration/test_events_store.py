@@ -38,3 +38,13 @@ def test_events_in_a_time_range(store: Store) -> None:
     store.record_events([deploy(f"d{h}", h) for h in (0, 1, 2, 3, 4)])
     assert [e.id for e in store.events(since=at(1), until=at(3))] == ["d1", "d2", "d3"]
     assert [e.id for e in store.events(since=at(3.5))] == ["d4"]
+
+
+def test_a_large_batch_with_repeats_is_stored_once_per_id_last_version_winning(
+        store: Store) -> None:
+    events = [deploy(f"d{n}", n / 1000) for n in range(1200)]  # more than one statement
+    events.append(replace(events[7], summary="deploy d7, finished"))  # repeated in the batch
+    assert store.record_events(events) == 1200
+    stored = {e.id: e for e in store.events()}
+    assert len(stored) == 1200 and stored["d7"].summary == "deploy d7, finished"
+    assert store.record_events(events[:10]) == 0  # delivered again: nothing new
