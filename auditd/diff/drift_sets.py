@@ -57,8 +57,16 @@ def _dicts(before: Mapping[str, Any], after: Mapping[str, Any], path: Path,
             continue
         if key not in before:
             out.append(FieldChange(format_path((*path, key)), "added", None, value))
-        elif before[key] != value:
+        elif _differ(before[key], value):
             _values(before[key], value, (*path, key), set_fields, out)
+
+
+def _differ(before: Any, after: Any) -> bool:
+    """Unequal as JSON values: Python's ``==`` holds for ``0 == False`` and ``[1] == [True]``,
+    which the engine (and Terraform) report as changes."""
+    if before is after:
+        return False
+    return before != after or canonical_json(before) != canonical_json(after)
 
 
 def _values(before: Any, after: Any, path: Path, set_fields: frozenset[str],
@@ -71,7 +79,7 @@ def _values(before: Any, after: Any, path: Path, set_fields: frozenset[str],
             _sets(before, after, path, set_fields, out)
         elif len(before) == len(after) and any(isinstance(v, dict) for v in before):
             for i, (old, new) in enumerate(zip(before, after, strict=True)):
-                if old != new:
+                if _differ(old, new):
                     _values(old, new, (*path, i), set_fields, out)
         else:
             out.extend(_plain(before, after, path))

@@ -96,3 +96,9 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.sampled
 def test_without_set_fields_it_is_the_engine(before: dict[str, object],
                                              after: dict[str, object]) -> None:
     assert set_aware_fields(before, after, frozenset({"zzz"})) == changed_fields(before, after)
+
+
+def test_a_number_turned_boolean_is_a_change_as_in_the_engine() -> None:
+    before, after = {"b": [None, 0, {}]}, {"b": [None, False, None]}  # found by Hypothesis
+    assert set_aware_fields(before, after, frozenset({"zzz"})) == changed_fields(before, after)
+    assert [c.path for c in set_aware_fields({"x": 1}, {"x": True}, frozenset({"zzz"}))] == ["x"]
