@@ -5,6 +5,7 @@ machine's server (``DRIFTAUDIT_TEST_PG``, default
 ``postgresql://postgres@127.0.0.1:5432/test``) with a fresh schema per test,
 dropped afterwards.  When the server is unreachable they are skipped locally,
 but fail under CI (``CI=true``) so a broken PostgreSQL set-up cannot pass silently.
+Under CI, Hypothesis runs derandomized (profile ``ci``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from auditd.normalize import HmacFingerprinter
 from auditd.store import Store
+
+# Property tests explore new examples on every local run (that is how they find bugs);
+# under CI they are derandomized, so the gate is the same for every run of the same code.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 PG_BASE_URL = os.environ.get("DRIFTAUDIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
