@@ -62,7 +62,9 @@ def configured_jobs(rt: Runtime) -> list[Job]:
     if aws is not None and rt.settings.aws.model_fields_set:
         jobs.append(Job("aws", aws, partial(_aws, rt)))
     images = interval(settings.images_interval)
-    if images is not None and _images_wanted(rt):
+    # With discovery on, the job runs even before anything is watched: images named by
+    # resources collected later (a new task definition) are picked up without a restart.
+    if images is not None and (rt.settings.images.refs or rt.settings.images.discover):
         jobs.append(Job("images", images, partial(_images, rt)))
     drift = interval(settings.drift_interval)
     if drift is not None:
@@ -144,15 +146,11 @@ def _aws(rt: Runtime) -> str:
             f"{len(report.warnings)} warning(s)")
 
 
-def _images_wanted(rt: Runtime) -> bool:
-    from auditd.service.images import worth_collecting
-
-    return worth_collecting(rt)
-
-
 def _images(rt: Runtime) -> str:
-    from auditd.service.images import collect_images
+    from auditd.service.images import collect_images, worth_collecting
 
+    if not worth_collecting(rt):
+        return "ok: no image to watch yet"
     report = collect_images(rt)
     return (f"ok: {report.refs} image ref(s), {report.changed} changed, "
             f"{len(report.warnings)} warning(s)")

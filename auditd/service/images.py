@@ -133,8 +133,8 @@ def watched_refs(rt: Runtime, only: Sequence[str] = ()) -> WatchList:
 
 def worth_collecting(rt: Runtime) -> bool:
     """True when refs are configured, or the store holds refs to watch (already stored
-    digests, or, with ``images.discover``, images its resources name).  The daemon asks
-    at start-up: refs discovered only later are picked up at its next start."""
+    digests, or, with ``images.discover``, images its resources name).  The daemon's
+    images job asks on every run, so refs discovered later are picked up."""
     return bool(rt.settings.images.refs) or bool(watched_refs(rt).refs)
 
 

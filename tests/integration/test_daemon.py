@@ -85,7 +85,7 @@ def test_collects_on_schedule_and_on_file_change_and_tells_systemd(
     daemon = Daemon(rt, notifier=Notifier(address),
                     on_outcome=lambda name, out: outcomes.append((name, out)))
     # the watcher collects the repository; no [aws] section: no AWS job
-    assert [j.name for j in daemon.jobs] == ["drift", "audit-checkpoint"]
+    assert [j.name for j in daemon.jobs] == ["images", "drift", "audit-checkpoint"]
     daemon.start()
     try:
         _wait_for(lambda: {n for n, o in outcomes if o and o.startswith("ok")}
@@ -107,7 +107,7 @@ def test_collects_on_schedule_and_on_file_change_and_tells_systemd(
 def test_an_unwatched_repository_is_collected_on_schedule(tmp_path: Path, repo: Path) -> None:
     rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'store.db'}", repo,
                   terraform_interval="1h", watch_terraform=False, drift_interval="0",
-                  checkpoint_interval="")
+                  checkpoint_interval="", images_interval="0")
     daemon = Daemon(rt, notifier=Notifier(""))
     assert [j.name for j in daemon.jobs] == ["terraform:infra"]
     daemon.start()
@@ -212,5 +212,5 @@ def test_jobs_follow_the_configuration(tmp_path: Path, repo: Path) -> None:
     finally:
         rt.close()
     assert jobs == {"terraform:infra": timedelta(minutes=5), "aws": timedelta(minutes=15),
-                    "cloudtrail-s3": timedelta(minutes=5),
+                    "cloudtrail-s3": timedelta(minutes=5), "images": timedelta(minutes=10),
                     "audit-checkpoint": timedelta(hours=1)}

@@ -243,13 +243,17 @@ def test_terraform_declared_image_is_discovered(
     assert list(refs_of(report)) == [image] and refs_of(report)[image]["digest"] == digest
 
 
-def test_daemon_schedules_images_only_when_there_is_something_to_watch(
+def test_daemon_images_job_watches_whatever_there_is_at_each_run(
         registry: str, tmp_path: Path) -> None:
     from auditd.daemon.jobs import configured_jobs
 
     empty = runtime(write_config(tmp_path / "a", registry, []))
     watching = runtime(write_config(tmp_path / "b", registry, [f"{registry}/acme/x:1"]))
     try:
+        # discovery on (the default): scheduled, and idle until an image is named
+        [idle] = [j for j in configured_jobs(empty) if j.name == "images"]
+        assert idle.run() == "ok: no image to watch yet"
+        empty.settings.images.discover = False  # no refs, no discovery: no job at all
         assert "images" not in [j.name for j in configured_jobs(empty)]
         [job] = [j for j in configured_jobs(watching) if j.name == "images"]
         assert job.every == timedelta(minutes=10)
