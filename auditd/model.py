@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "CLOUDTRAIL_SOURCE",
     "DEPENDENCY_TYPES",
     "NOT_LOOKED_AT_KINDS",
     "UNKNOWN_KEY",
@@ -183,6 +184,9 @@ class ScopeSelector:
                                           ("type", self.tf_type)) if v]
         return ",".join(parts) or "whole scope"
 
+
+# The ChangeEvent source of CloudTrail write events (one event per CloudTrail eventID).
+CLOUDTRAIL_SOURCE = "aws.cloudtrail"
 
 # SnapshotError kinds meaning "this run did not look there" (a --region/--type run, a
 # targeted CloudTrail re-collect), as opposed to "it looked and failed".

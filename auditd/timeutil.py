@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
-__all__ = ["from_micros", "parse_duration", "parse_time", "to_micros"]
+__all__ = ["from_micros", "iso_utc", "parse_duration", "parse_time", "to_micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DURATION = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d|w)\Z")
@@ -26,6 +27,22 @@ def to_micros(moment: datetime) -> int:
 
 def from_micros(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
+
+
+@overload
+def iso_utc(moment: datetime) -> str: ...
+
+
+@overload
+def iso_utc(moment: None) -> None: ...
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a ``Z`` (``2026-11-26T10:00:00.123456Z``): how every JSON
+    output and table shows a time; None stays None."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_duration(text: str) -> timedelta:

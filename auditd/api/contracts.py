@@ -8,23 +8,21 @@ can also carry ``next_cursor`` and ``warnings``.  Change these only by adding fi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from auditd.model import ChangeEvent, SnapshotError
 from auditd.service.listings import ScopeWarning
 from auditd.service.webhooks import WebhookOutcome
+from auditd.timeutil import iso_utc
 
 __all__ = ["event_dict", "warning_dict", "warnings_list", "webhook_dict"]
 
 
-def _ts(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def event_dict(e: ChangeEvent) -> dict[str, Any]:
     return {"id": e.id, "source": e.source, "kind": e.kind, "summary": e.summary,
-            "started_at": _ts(e.started_at), "finished_at": _ts(e.finished_at),
+            "started_at": iso_utc(e.started_at), "finished_at": iso_utc(e.finished_at),
             "services": list(e.services), "actor": e.actor, "links": list(e.links),
             "resources": list(e.resources), "reviewed": e.reviewed, "emergency": e.emergency,
             "details": dict(e.details)}
@@ -38,7 +36,7 @@ def _error_dict(e: SnapshotError) -> dict[str, Any]:
 
 
 def warning_dict(w: ScopeWarning) -> dict[str, Any]:
-    return {"code": "incomplete_scope", "scope": w.scope, "taken_at": _ts(w.taken_at),
+    return {"code": "incomplete_scope", "scope": w.scope, "taken_at": iso_utc(w.taken_at),
             "message": w.message, "errors": [_error_dict(e) for e in w.errors]}
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from auditd.cli import Obj, cli, json_out
+from auditd.timeutil import iso_utc
 
 if TYPE_CHECKING:
     from auditd.store import TokenRecord
@@ -102,8 +103,8 @@ def token_list(obj: Obj, as_json: bool) -> None:
     for r in found:
         state = "revoked" if r.revoked_at else ("expired" if not r.usable(now) else "active")
         click.echo(f"{r.name:<24} {r.role:<10} {r.prefix:<12} {state:<8} "
-                   f"created {_ts(r.created_at)}  expires {_ts(r.expires_at) or 'never'}  "
-                   f"last used {_ts(r.last_used_at) or 'never'}")
+                   f"created {iso_utc(r.created_at)}  expires {iso_utc(r.expires_at) or 'never'}  "
+                   f"last used {iso_utc(r.last_used_at) or 'never'}")
     click.echo(f"{len(found)} token(s)")
 
 
@@ -115,15 +116,13 @@ def token_revoke(obj: Obj, name: str) -> None:
     from auditd.service.tokens import revoke_token
 
     record = revoke_token(obj.runtime(), name)
-    click.echo(f"token {record.name!r} revoked at {_ts(record.revoked_at)}")
+    click.echo(f"token {record.name!r} revoked at {iso_utc(record.revoked_at)}")
 
 
-def _ts(moment: Any) -> str | None:
-    return None if moment is None else str(moment.isoformat().replace("+00:00", "Z"))
 
 
 def _record_dict(r: TokenRecord) -> dict[str, Any]:
     return {"name": r.name, "role": r.role, "prefix": r.prefix,
-            "created_at": _ts(r.created_at), "created_by": r.created_by,
-            "expires_at": _ts(r.expires_at), "revoked_at": _ts(r.revoked_at),
-            "last_used_at": _ts(r.last_used_at)}
+            "created_at": iso_utc(r.created_at), "created_by": r.created_by,
+            "expires_at": iso_utc(r.expires_at), "revoked_at": iso_utc(r.revoked_at),
+            "last_used_at": iso_utc(r.last_used_at)}

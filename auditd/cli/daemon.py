@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import click
 
 from auditd.cli import Obj, cli, json_out
+from auditd.timeutil import iso_utc
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    pass
 
 __all__ = ["configure_logging"]
 
@@ -53,20 +54,18 @@ def daemon_status(obj: Obj, as_json: bool) -> None:
 
     states = Leases(obj.runtime().store).states()
     if as_json:
-        json_out([{"job": s.name, "holder": s.holder,
-                   "lease_expires_at": _time(s.expires_at), "last_started": _time(s.last_started),
-            "last_finished": _time(s.last_finished), "last_outcome": s.last_outcome}
-            for s in states])
+        json_out([{"job": s.name, "holder": s.holder, "lease_expires_at": iso_utc(s.expires_at),
+                   "last_started": iso_utc(s.last_started),
+                   "last_finished": iso_utc(s.last_finished), "last_outcome": s.last_outcome}
+                  for s in states])
         return
     if not states:
         console.print("no job has run yet (is `driftaudit serve` running?)")
     for s in states:
-        console.print(f"{s.name:<32} started {_time(s.last_started) or '-':<27} "
-                      f"finished {_time(s.last_finished) or '-':<27} {s.last_outcome}")
+        console.print(f"{s.name:<32} started {iso_utc(s.last_started) or '-':<27} "
+                      f"finished {iso_utc(s.last_finished) or '-':<27} {s.last_outcome}")
 
 
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def configure_logging() -> None:

@@ -9,11 +9,12 @@ Pure data: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from auditd.correlate.candidates import Candidate
 from auditd.model import Incident
+from auditd.timeutil import iso_utc as iso
 
 __all__ = ["SCHEMA", "Exclusion", "Hint", "Missing", "Reason", "Suspect", "SuspectReport",
            "Verdict", "change_dict", "iso", "minutes_text"]
@@ -22,10 +23,6 @@ SCHEMA = "driftaudit.suspects/v1"
 Verdict = Literal["change", "no-change", "no-candidates"]
 
 
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def minutes_text(minutes: float) -> str:

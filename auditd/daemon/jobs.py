@@ -147,11 +147,11 @@ def _aws(rt: Runtime) -> str:
 
 
 def _images(rt: Runtime) -> str:
-    from auditd.service.images import collect_images, worth_collecting
+    from auditd.service.images import collect_images
 
-    if not worth_collecting(rt):
+    report = collect_images(rt)  # reads nothing and stores nothing when nothing is watched
+    if not report.refs:
         return "ok: no image to watch yet"
-    report = collect_images(rt)
     return (f"ok: {report.refs} image ref(s), {report.changed} changed, "
             f"{len(report.warnings)} warning(s)")
 

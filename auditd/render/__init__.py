@@ -9,7 +9,6 @@ and :mod:`.drift`, all re-exported here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -21,6 +20,7 @@ from auditd.model import Change, ChangeKind, FieldChange, ResourceVersion
 from auditd.normalize.secrets import FINGERPRINT_PREFIX, is_fingerprint
 from auditd.service import ImportOutcome
 from auditd.store import ScopeInfo
+from auditd.timeutil import iso_utc
 
 __all__ = [
     "change_dict",
@@ -47,8 +47,6 @@ def to_json_bytes(payload: Any) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z)
 
 
-def _ts(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def change_dict(c: Change) -> dict[str, Any]:
@@ -57,7 +55,7 @@ def change_dict(c: Change) -> dict[str, Any]:
         "provider": c.key.provider,
         "type": c.key.tf_type, "resource_id": c.key.id, "account": c.key.account,
         "region": c.key.region, "address": c.address or None, "scope": c.scope,
-        "origin": c.origin.value, "observed_at": _ts(c.observed_at), "actor": c.actor,
+        "origin": c.origin.value, "observed_at": iso_utc(c.observed_at), "actor": c.actor,
         "via": c.via, "before_hash": c.before_hash, "after_hash": c.after_hash,
         "provenance": dict(c.provenance),
         "fields": [{"path": f.path, "op": f.op, "before": f.before, "after": f.after}
@@ -68,15 +66,15 @@ def change_dict(c: Change) -> dict[str, Any]:
 def version_dict(v: ResourceVersion) -> dict[str, Any]:
     return {
         "key": str(v.key), "scope": v.scope, "origin": v.origin.value, "address": v.address or None,
-        "content_hash": v.content_hash, "valid_from": _ts(v.valid_from),
-        "valid_to": _ts(v.valid_to), "first_seen": _ts(v.first_seen),
-        "last_seen": _ts(v.last_seen), "current": v.current, "attributes": v.attrs,
+        "content_hash": v.content_hash, "valid_from": iso_utc(v.valid_from),
+        "valid_to": iso_utc(v.valid_to), "first_seen": iso_utc(v.first_seen),
+        "last_seen": iso_utc(v.last_seen), "current": v.current, "attributes": v.attrs,
         "provenance": v.provenance,
     }
 
 
 def scope_dict(s: ScopeInfo) -> dict[str, Any]:
-    return {"scope": s.name, "last_snapshot_at": _ts(s.last_snapshot_at),
+    return {"scope": s.name, "last_snapshot_at": iso_utc(s.last_snapshot_at),
             "snapshots": s.snapshots, "current_resources": s.current_resources,
             "last_complete": s.last_complete}
 
@@ -154,8 +152,8 @@ def print_history(key: str, versions: Sequence[ResourceVersion]) -> None:
     for v in versions:
         same_stream = previous is not None and (previous.scope, previous.origin, previous.key) == (
             v.scope, v.origin, v.key)
-        until = _ts(v.valid_to) or "now (current)"
-        header = Text(f"{_ts(v.valid_from)} → {until}", style="bold")
+        until = iso_utc(v.valid_to) or "now (current)"
+        header = Text(f"{iso_utc(v.valid_from)} → {until}", style="bold")
         header.append(f"  {v.key}  scope {v.scope} {v.origin.value}  content {v.content_hash[:12]}",
                       style="dim")
         console.print(header)
@@ -180,7 +178,7 @@ def print_state(scope: str, versions: Sequence[ResourceVersion]) -> None:
         return
     rows = [("TYPE", "ID", "ACCOUNT/REGION", "ORIGIN", "SINCE", "CONTENT")]
     rows += [(v.key.tf_type, v.key.id, f"{v.key.account or '-'}/{v.key.region or '-'}",
-              v.origin.value, _ts(v.valid_from) or "", v.content_hash[:12]) for v in versions]
+              v.origin.value, iso_utc(v.valid_from) or "", v.content_hash[:12]) for v in versions]
     for line in _aligned(rows):
         console.print(Text(line))
     console.print(Text(f"scope {scope}: {len(versions)} resource(s)", style="dim"))
@@ -192,8 +190,8 @@ def print_scopes(found: Sequence[ScopeInfo]) -> None:
         return
     complete = {True: "yes", False: "NO (kept unseen resources)", None: "-"}
     rows = [("SCOPE", "LAST SNAPSHOT", "SNAPSHOTS", "RESOURCES", "LAST COMPLETE")]
-    rows += [(s.name, _ts(s.last_snapshot_at) or "-", str(s.snapshots), str(s.current_resources),
-              complete[s.last_complete]) for s in found]
+    rows += [(s.name, iso_utc(s.last_snapshot_at) or "-", str(s.snapshots),
+              str(s.current_resources), complete[s.last_complete]) for s in found]
     for line in _aligned(rows):
         console.print(Text(line))
 

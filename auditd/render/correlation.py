@@ -8,8 +8,9 @@ from typing import Any
 from rich.text import Text
 
 from auditd.model import Incident
-from auditd.render import _aligned, _ts, console, err_console
+from auditd.render import _aligned, console, err_console
 from auditd.service.correlation import EventsOutcome
+from auditd.timeutil import iso_utc as _ts
 
 __all__ = [
     "events_outcome_dict",

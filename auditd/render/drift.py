@@ -9,8 +9,9 @@ from rich.text import Text
 
 from auditd.diff.drift_coverage import Coverage, CoverageCount
 from auditd.diff.drift_eval import RatedDrift
-from auditd.render import _aligned, _field_line, _ts, console
+from auditd.render import _aligned, _field_line, console
 from auditd.service.drift import DriftOutcome
+from auditd.timeutil import iso_utc as _ts
 
 if TYPE_CHECKING:
     from auditd.store.findings import StoredFinding, Transition

@@ -12,9 +12,10 @@ from typing import Any
 from rich.text import Text
 
 from auditd.model import Change
-from auditd.render import _ts, console
+from auditd.render import console
 from auditd.rules.review_status import ReviewState, ReviewStatus
 from auditd.store import StoredApproval
+from auditd.timeutil import iso_utc as _ts
 
 __all__ = ["approval_dict", "print_approved", "print_review", "print_unreviewed",
            "review_dict"]

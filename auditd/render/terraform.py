@@ -9,9 +9,10 @@ import orjson
 from rich.text import Text
 
 from auditd.model import Change, ChangeEvent, ResourceVersion
-from auditd.render import _field_line, _ts, console, err_console
+from auditd.render import _field_line, console, err_console
 from auditd.service.terraform import TerraformReport
 from auditd.store import IngestResult
+from auditd.timeutil import iso_utc as _ts
 
 __all__ = [
     "print_declared",

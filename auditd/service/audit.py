@@ -26,6 +26,7 @@ from auditd.rules.review_status import ReviewStatus
 from auditd.service import Runtime, now_utc
 from auditd.service.review import review_statuses
 from auditd.store.auditchain import AuditChainStore, StoredCheckpoint
+from auditd.timeutil import iso_utc
 
 __all__ = ["FORMATS", "ExportQuery", "ExportReport", "audit_signer", "export_changes",
            "make_checkpoint", "verify_audit"]
@@ -70,7 +71,7 @@ class ExportQuery:
                 and (not self.types or change.key.tf_type in self.types))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"since": _ts(self.since), "until": _ts(self.until),
+        return {"since": iso_utc(self.since), "until": iso_utc(self.until),
                 "accounts": list(self.accounts), "types": list(self.types)}
 
 
@@ -98,7 +99,7 @@ def export_changes(rt: Runtime, folder: Path, query: ExportQuery, *,
     rows = [_row(c, s) for c, s in found]
     covered = int(latest.heads["changes"]["upto"]) if latest else 0
     uncovered = sum(1 for c, _ in found if (c.id or 0) > covered)
-    header = {"generated_at": _ts(moment), "driftaudit_version": __version__,
+    header = {"generated_at": iso_utc(moment), "driftaudit_version": __version__,
               "query": query.as_dict(), "rows": len(rows),
               "checkpoint": _checkpoint_dict(latest), "not_checkpointed": uncovered}
     files = _files(rows, header, formats)
@@ -146,5 +147,3 @@ def _checkpoint_dict(cp: StoredCheckpoint | None) -> dict[str, Any] | None:
             "covers": {name: head["upto"] for name, head in sorted(cp.heads.items())}}
 
 
-def _ts(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")

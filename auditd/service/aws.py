@@ -37,17 +37,17 @@ from auditd.collectors.aws._session import (
 )
 from auditd.collectors.aws.collector import TypeOutcome, plan, run_tasks, scope_of, to_snapshot
 from auditd.collectors.aws.iam_policy import policy_json
-from auditd.config import AwsOrganization, AwsSettings
+from auditd.config import AwsAccount, AwsOrganization, AwsSettings
 from auditd.errors import ConfigError, StaleSnapshot
-from auditd.model import ResourceKey, ScopeSelector, Snapshot, SnapshotError
+from auditd.model import CLOUDTRAIL_SOURCE, ResourceKey, ScopeSelector, Snapshot, SnapshotError
 from auditd.service import Runtime, now_utc
 from auditd.store import IngestResult
 from auditd.store.partial import ingest_part
 
-__all__ = ["AccountReport", "AwsReport", "collect_aws", "iam_policy", "supported_types"]
+__all__ = ["AccountReport", "AwsReport", "account_target", "collect_aws", "iam_policy",
+           "member_target", "open_target", "supported_types"]
 
 Progress = Callable[[str], None]
-CLOUDTRAIL_SOURCE = "aws.cloudtrail"  # auditd.service.cloudtrail_attribution.SOURCE
 _EVENT_DELAY = timedelta(hours=1)
 Opener = Callable[[AccountTarget], ClientFactory]
 
@@ -140,13 +140,10 @@ def _home(settings: AwsSettings) -> str:
 
 
 def _default_opener(settings: AwsSettings, profile: str | None) -> Opener:
-    retry = RetryPolicy(max_attempts=settings.max_attempts)
-
     def opener(target: AccountTarget) -> ClientFactory:
         if target.profile is None and profile:
             target = replace(target, profile=profile)
-        return open_account(target, endpoint_url=settings.endpoint_url,
-                            home_region=_home(settings), retry=retry)
+        return open_target(settings, target)
 
     return opener
 
@@ -155,12 +152,7 @@ def _targets(settings: AwsSettings, profile: str | None, selected: Sequence[str]
              discovered: Sequence[AccountTarget] = ()) -> list[AccountTarget]:
     """The configured accounts, then the Organization's others (or the credentials'
     own account when there are neither), narrowed to ``selected``."""
-    configured = [AccountTarget(account_id=a.id, name=a.name, profile=a.profile or profile
-                                or settings.profile,
-                                role_arns=(*a.role_chain, *([a.role_arn] if a.role_arn else [])),
-                                external_id=a.external_id, session_name=a.session_name,
-                                duration_seconds=a.duration_seconds)
-                  for a in settings.accounts]
+    configured = [account_target(a, profile or settings.profile) for a in settings.accounts]
     known = {t.account_id for t in configured}
     configured += [t for t in discovered if t.account_id not in known]
     if not configured:
@@ -212,9 +204,34 @@ def _member_target(member: MemberAccount, base: AccountTarget, own: str, partiti
                    org: AwsOrganization) -> AccountTarget:
     if member.account_id == own:
         return replace(base, account_id=own, name=member.name)
-    role = f"arn:{partition}:iam::{member.account_id}:role/{org.role_name}"
-    return replace(base, account_id=member.account_id, name=member.name, role_arns=(role,),
-                   external_id=org.external_id)
+    return replace(member_target(member.account_id, org, base.profile, partition),
+                   name=member.name)
+
+
+def account_target(account: AwsAccount, profile: str | None) -> AccountTarget:
+    """How to reach a configured ``[[aws.accounts]]`` entry (``profile``: the default)."""
+    return AccountTarget(account_id=account.id, name=account.name,
+                         profile=account.profile or profile,
+                         role_arns=(*account.role_chain,
+                                    *([account.role_arn] if account.role_arn else [])),
+                         external_id=account.external_id, session_name=account.session_name,
+                         duration_seconds=account.duration_seconds)
+
+
+def member_target(account: str, org: AwsOrganization, profile: str | None,
+                  partition: str = "aws") -> AccountTarget:
+    """How to reach a member of the Organization: its ``role_name`` assumed in it."""
+    role = f"arn:{partition}:iam::{account}:role/{org.role_name}"
+    return AccountTarget(account_id=account, profile=profile, role_arns=(role,),
+                         external_id=org.external_id)
+
+
+def open_target(settings: AwsSettings, target: AccountTarget,
+                home_region: str | None = None) -> ClientFactory:
+    """The clients of ``target`` with the ``[aws]`` endpoint and retry settings."""
+    return open_account(target, endpoint_url=settings.endpoint_url,
+                        home_region=home_region or _home(settings),
+                        retry=RetryPolicy(max_attempts=settings.max_attempts))
 
 
 def _types(settings: AwsSettings, selected: Sequence[str]) -> list[type[AWSType]]:

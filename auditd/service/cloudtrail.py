@@ -26,9 +26,7 @@ from auditd.collectors.aws._session import (
     DEFAULT_HOME_REGION,
     AccountTarget,
     ClientFactory,
-    RetryPolicy,
     account_id,
-    open_account,
 )
 from auditd.collectors.aws.cloudtrail.records import (
     ParseResult,
@@ -49,6 +47,7 @@ from auditd.collectors.aws.cloudtrail.sqs import QueueMessage, QueueReader, queu
 from auditd.config import AwsAccount, AwsSettings
 from auditd.errors import ConfigError, DriftauditError
 from auditd.service import Runtime, now_utc
+from auditd.service.aws import account_target, member_target, open_target
 from auditd.service.cloudtrail_attribution import SOURCE, AccountOpener, Summary, attribute_events
 
 __all__ = ["SOURCE", "Summary", "account_opener", "collect_cloudtrail", "cursor_name",
@@ -200,8 +199,7 @@ def _reader_clients(rt: Runtime) -> ClientFactory:
     role = aws.cloudtrail.role_arn
     target = AccountTarget(name="cloudtrail", profile=aws.profile,
                            role_arns=(role,) if role else ())
-    return open_account(target, endpoint_url=aws.endpoint_url, home_region=_region(rt),
-                        retry=RetryPolicy(max_attempts=aws.max_attempts))
+    return open_target(aws, target, _region(rt))
 
 
 def account_opener(rt: Runtime) -> AccountOpener:
@@ -221,8 +219,7 @@ def account_opener(rt: Runtime) -> AccountOpener:
 
 def _open(aws: AwsSettings, account: str) -> ClientFactory:
     home = aws.region or DEFAULT_HOME_REGION
-    clients = open_account(_target(aws, account), endpoint_url=aws.endpoint_url,
-                           home_region=home, retry=RetryPolicy(max_attempts=aws.max_attempts))
+    clients = open_target(aws, _target(aws, account), home)
     found = account_id(clients, home)
     if found != account:
         raise ConfigError(f"the credentials for account {account} reach account {found}",
@@ -235,15 +232,9 @@ def _target(aws: AwsSettings, account: str) -> AccountTarget:
     the credentials as they are when no account is configured."""
     chosen: AwsAccount | None = next((a for a in aws.accounts if a.id == account), None)
     if chosen is not None:
-        return AccountTarget(
-            account_id=account, name=chosen.name, profile=chosen.profile or aws.profile,
-            role_arns=(*chosen.role_chain, *([chosen.role_arn] if chosen.role_arn else [])),
-            external_id=chosen.external_id, session_name=chosen.session_name,
-            duration_seconds=chosen.duration_seconds)
+        return account_target(chosen, aws.profile)
     if aws.organization.enabled:
-        role = f"arn:aws:iam::{account}:role/{aws.organization.role_name}"
-        return AccountTarget(account_id=account, profile=aws.profile, role_arns=(role,),
-                             external_id=aws.organization.external_id)
+        return member_target(account, aws.organization, aws.profile)
     if aws.accounts:
         raise ConfigError(f"account {account} is not configured: its events are kept, "
                           "its resources not re-collected",

@@ -31,14 +31,22 @@ from auditd.collectors.aws._session import DEFAULT_HOME_REGION, ClientFactory
 from auditd.collectors.aws.cloudtrail.mapping import keys_of
 from auditd.collectors.aws.cloudtrail.records import RecordError, TrailEvent, is_write, rfc3339
 from auditd.collectors.aws.collector import Task, TypeOutcome, run_tasks, scope_of
-from auditd.model import ChangeEvent, Origin, Resource, ResourceKey, ScopeSelector, Snapshot
+from auditd.model import (
+    CLOUDTRAIL_SOURCE,
+    ChangeEvent,
+    Origin,
+    Resource,
+    ResourceKey,
+    ScopeSelector,
+    Snapshot,
+)
 from auditd.service import Runtime, now_utc
 from auditd.store import ChangeFilter
 from auditd.store.partial import ingest_part, known_event_ids
 
 __all__ = ["SOURCE", "AccountOpener", "Summary", "attribute_events", "provenance_of"]
 
-SOURCE = "aws.cloudtrail"
+SOURCE = CLOUDTRAIL_SOURCE
 AccountOpener = Callable[[str], ClientFactory]
 _DELETES = ("Delete", "Terminate", "Release", "Deregister", "Remove", "Detach", "Revoke")
 

@@ -25,7 +25,7 @@ from auditd.correlate import (
 )
 from auditd.correlate.incidents_in import parse_incident_json
 from auditd.errors import QueryError
-from auditd.model import Incident
+from auditd.model import CLOUDTRAIL_SOURCE, Incident
 from auditd.service import Runtime, now_utc
 from auditd.store import ChangeFilter
 from auditd.timeutil import parse_duration
@@ -33,7 +33,6 @@ from auditd.timeutil import parse_duration
 __all__ = ["EventsOutcome", "add_incident", "ingest_events", "ingest_incident", "suspects"]
 
 _AFTER_ONSET = timedelta(hours=1)
-CLOUDTRAIL_SOURCE = "aws.cloudtrail"  # auditd.service.cloudtrail_attribution.SOURCE
 
 
 @dataclass(frozen=True, slots=True)

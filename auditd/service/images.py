@@ -56,8 +56,7 @@ from auditd.model import ResourceVersion, SnapshotError
 from auditd.service import Runtime, now_utc
 from auditd.store import IngestResult
 
-__all__ = ["ImagesReport", "RegistryReport", "WatchList", "collect_images", "watched_refs",
-           "worth_collecting"]
+__all__ = ["ImagesReport", "RegistryReport", "WatchList", "collect_images", "watched_refs"]
 
 Progress = Callable[[str], None]
 EcrOpener = Callable[[str, str], ClientFactory]  # (account, region) -> clients
@@ -129,13 +128,6 @@ def watched_refs(rt: Runtime, only: Sequence[str] = ()) -> WatchList:
     return WatchList(refs=tuple(sorted(every)), known=stored, configured=len(configured),
                      discovered=len(discovered - configured), stored=len(stored),
                      unparsable=tuple(sorted(set(bad)))[:20])
-
-
-def worth_collecting(rt: Runtime) -> bool:
-    """True when refs are configured, or the store holds refs to watch (already stored
-    digests, or, with ``images.discover``, images its resources name).  The daemon's
-    images job asks on every run, so refs discovered later are picked up."""
-    return bool(rt.settings.images.refs) or bool(watched_refs(rt).refs)
 
 
 def _parse_given(text: str) -> ImageRef:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from auditd.collectors.aws._base import rfc3339
+
 __all__ = ["ENVELOPE_DETAIL_TYPE", "Actor", "ParseResult", "RecordError", "TrailEvent",
            "classify_user_agent", "is_write", "parse_envelope", "parse_log_file",
            "parse_record", "rfc3339"]
@@ -90,10 +92,6 @@ class RecordError:
 class ParseResult:
     events: tuple[TrailEvent, ...] = ()
     errors: tuple[RecordError, ...] = ()
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_log_file(data: bytes, origin: str) -> ParseResult:
