@@ -105,3 +105,22 @@ def test_verifying_with_another_installations_key_says_which_key_is_in_use(
     monkeypatch.setenv("DRIFTAUDIT_STATE_DIR", str(tmp_path / "elsewhere"))
     code, out, _ = run(capsys, "--db", db, "audit", "verify", "--public-key", str(pem))
     assert code == 0 and "OK: no tampering found" in out
+
+
+@pytest.mark.parametrize("damage", ["no manifest", "truncated manifest", "bad signature text"])
+def test_a_damaged_export_folder_is_a_clear_failure(history: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     damage: str) -> None:
+    out = tmp_path / "report"
+    assert run(capsys, "export", "changes", "--out", str(out), "--format", "csv")[0] == 0
+    if damage == "no manifest":
+        (out / "manifest.json").unlink()
+    elif damage == "truncated manifest":
+        raw = (out / "manifest.json").read_bytes()
+        (out / "manifest.json").write_bytes(raw[: len(raw) // 2])
+    else:
+        (out / "manifest.sig").write_text("%%% not base64 %%%\n")
+    code, _, err = run(capsys, "export", "verify", str(out))
+    assert code == 1 and "PROBLEM:" in err
+    expected = "signature does not match" if damage == "bad signature text" else "cannot read"
+    assert expected in err

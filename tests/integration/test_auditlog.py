@@ -88,3 +88,17 @@ def test_the_signing_key_is_private_and_stable(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o077 == 0
     assert AuditSigner(path).key_id == first.key_id
     assert "BEGIN PUBLIC KEY" in first.public_pem()
+
+
+def test_a_readable_or_damaged_signing_key_is_refused_by_name(tmp_path: Path) -> None:
+    from auditd.errors import ConfigError
+
+    path = tmp_path / "audit-signing.key"
+    AuditSigner(path)
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match=r"audit signing key .* is readable by others"):
+        AuditSigner(path)
+    path.chmod(0o600)
+    path.write_text("not hex\n")
+    with pytest.raises(ConfigError, match=r"audit signing key .* is not hex"):
+        AuditSigner(path)
