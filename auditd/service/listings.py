@@ -3,7 +3,12 @@
 Pages are keyset pages: items are ordered by a sort key (changes: observed time and store
 id; events: start time, source and id) and the cursor is the key of the last item of the
 previous page, so a page never repeats or skips an item when new ones arrive.  The cursor
-is opaque to clients (URL-safe base64 of JSON).
+is opaque to clients (URL-safe base64 of the JSON list of the key: ``[µs, id]`` for
+changes, ``[µs, source, id]`` for events).
+
+The store does the work: every filter and the keyset condition are part of its query,
+which reads ``limit + 1`` rows (the extra one only says whether a next page exists), so a
+page costs the same on a store of a thousand changes as on one of millions.
 
 Incomplete scopes are warnings: the latest snapshot of the scope failed somewhere
 (AccessDenied, throttling, an endpoint error) and its resources are kept as last seen,
@@ -24,6 +29,8 @@ from auditd.errors import QueryError
 from auditd.model import Change, ChangeEvent, Origin, SnapshotError
 from auditd.service import Runtime
 from auditd.store import ChangeFilter
+from auditd.store.events import EventKey
+from auditd.store.queries import ChangeKey
 from auditd.timeutil import from_micros, to_micros
 
 __all__ = ["ChangeQuery", "Page", "ScopeWarning", "change_page", "event_page",
@@ -43,10 +50,6 @@ class ChangeQuery:
     origin: Origin | None = None
     scope: str | None = None
     key_pattern: str | None = None
-
-    def keeps(self, change: Change) -> bool:
-        return ((self.account is None or change.key.account == self.account)
-                and (self.region is None or change.key.region == self.region))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,27 +76,24 @@ class ScopeWarning:
 def change_page(rt: Runtime, query: ChangeQuery, *, limit: int,
                 cursor: str | None = None) -> Page[Change]:
     """Changes oldest first, ``limit`` at most, after ``cursor``."""
-    after = _decode(cursor)
-    since = query.since
-    if after is not None:  # the store narrows by time, the cursor by key
-        moment = _micros_to_datetime(after[0])
-        since = moment if since is None or moment > since else since
-    found = rt.store.changes(ChangeFilter(since=since, until=query.until, scope=query.scope,
-                                          tf_type=query.tf_type, key_pattern=query.key_pattern,
-                                          origin=query.origin))
-    return _page([c for c in found if query.keeps(c)], _change_key, after, limit)
+    _check_limit(limit)
+    after = _change_cursor(cursor)
+    found = rt.store.changes(ChangeFilter(
+        since=query.since, until=query.until, scope=query.scope, tf_type=query.tf_type,
+        key_pattern=query.key_pattern, origin=query.origin, account=query.account,
+        region=query.region, after=after, first=limit + 1))
+    return _page(found, _change_key, limit)
 
 
 def event_page(rt: Runtime, *, since: datetime | None = None, until: datetime | None = None,
                source: str | None = None, limit: int,
                cursor: str | None = None) -> Page[ChangeEvent]:
     """Change events by start time, ``limit`` at most, after ``cursor``."""
-    after = _decode(cursor)
-    if after is not None:
-        moment = _micros_to_datetime(after[0])
-        since = moment if since is None or moment > since else since
-    found = sorted(rt.store.events(since=since, until=until, source=source), key=_event_key)
-    return _page(found, _event_key, after, limit)
+    _check_limit(limit)
+    after = _event_cursor(cursor)
+    found = rt.store.events_page(first=limit + 1, after=after, since=since, until=until,
+                                 source=source)
+    return _page(found, _event_key, limit)
 
 
 def incomplete_scopes(rt: Runtime) -> list[ScopeWarning]:
@@ -108,33 +108,54 @@ def incomplete_scopes(rt: Runtime) -> list[ScopeWarning]:
     return out
 
 
-def _change_key(change: Change) -> tuple[Any, ...]:
+def _change_key(change: Change) -> ChangeKey:
     return (to_micros(change.observed_at), change.id or 0)
 
 
-def _event_key(event: ChangeEvent) -> tuple[Any, ...]:
+def _event_key(event: ChangeEvent) -> EventKey:
     return (to_micros(event.started_at), event.source, event.id)
 
 
-def _page(items: Sequence[T], key: Callable[[T], tuple[Any, ...]],
-          after: tuple[Any, ...] | None, limit: int) -> Page[T]:
+def _check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise QueryError(f"limit {limit}: must be between 1 and {MAX_PAGE}")
-    try:
-        rest = [item for item in items if after is None or key(item) > after]
-    except TypeError:
-        raise QueryError("cursor does not belong to this listing",
-                         hint="pass the next_cursor of the same endpoint's previous page") from None
-    chosen = rest[:limit]
-    more = len(rest) > limit
+
+
+def _page(found: Sequence[T], key: Callable[[T], tuple[Any, ...]], limit: int) -> Page[T]:
+    """The first ``limit`` of ``found`` (which holds at most one more: the next page's)."""
+    chosen = found[:limit]
+    more = len(found) > limit
     return Page(tuple(chosen), _encode(key(chosen[-1])) if more and chosen else None)
+
+
+def _change_cursor(cursor: str | None) -> ChangeKey | None:
+    value = _decode(cursor)
+    if value is None:
+        return None
+    if len(value) != 2 or not _is_int(value[1]):
+        raise _foreign_cursor()
+    return (_micros(value[0]), _in_range(value[1]))
+
+
+def _event_cursor(cursor: str | None) -> EventKey | None:
+    value = _decode(cursor)
+    if value is None:
+        return None
+    if len(value) != 3 or not all(isinstance(v, str) for v in value[1:]):
+        raise _foreign_cursor()
+    return (_micros(value[0]), value[1], value[2])
+
+
+def _foreign_cursor() -> QueryError:
+    return QueryError("cursor does not belong to this listing",
+                      hint="pass the next_cursor of the same endpoint's previous page")
 
 
 def _encode(key: tuple[Any, ...]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str | None) -> tuple[Any, ...] | None:
+def _decode(cursor: str | None) -> list[Any] | None:
     if not cursor:
         return None
     try:
@@ -142,19 +163,34 @@ def _decode(cursor: str | None) -> tuple[Any, ...] | None:
         value = json.loads(raw)
     except (binascii.Error, ValueError):
         value = None
-    if not isinstance(value, list) or not value or not isinstance(value[0], int) \
-            or isinstance(value[0], bool):
+    if not isinstance(value, list) or not value or not _is_int(value[0]):
         raise QueryError(f"cursor {cursor[:40]!r} is not valid",
                          hint="pass the next_cursor of the previous page unchanged")
-    return tuple(value)
+    return value
 
 
-def _micros_to_datetime(micros: int) -> datetime:
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _micros(micros: int) -> int:
+    """A cursor's time, checked to be one a datetime can hold (as every stored time is)."""
     try:
-        return from_micros(micros)
+        from_micros(micros)
     except OverflowError:
-        raise QueryError("cursor is out of range",
-                         hint="pass the next_cursor of the previous page unchanged") from None
+        raise _out_of_range() from None
+    return micros
+
+
+def _in_range(number: int) -> int:
+    if not -(2**63) <= number < 2**63:
+        raise _out_of_range()
+    return number
+
+
+def _out_of_range() -> QueryError:
+    return QueryError("cursor is out of range",
+                      hint="pass the next_cursor of the previous page unchanged")
 
 
 def store_reachable(rt: Runtime) -> None:

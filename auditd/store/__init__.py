@@ -35,7 +35,7 @@ from auditd.store.approvals import (
 )
 from auditd.store.connection import WRITE_OPTION, make_engine, redact, translate_errors
 from auditd.store.cursors import read_cursor, write_cursors
-from auditd.store.events import list_events, record_events
+from auditd.store.events import EventKey, list_events, page_events, record_events
 from auditd.store.findings import (
     FindingObservation,
     StoredFinding,
@@ -215,6 +215,14 @@ class Store:
                source: str | None = None) -> list[ChangeEvent]:
         with translate_errors(self.url), self.engine.connect() as conn:
             return list_events(conn, since, until, source)
+
+    def events_page(self, *, first: int, after: EventKey | None = None,
+                    since: datetime | None = None, until: datetime | None = None,
+                    source: str | None = None) -> list[ChangeEvent]:
+        """At most ``first`` events after the page key ``after`` (see :func:`page_events`)."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return page_events(conn, first=first, after=after, since=since, until=until,
+                               source=source)
 
     def changes(self, flt: ChangeFilter) -> list[Change]:
         with translate_errors(self.url), self.engine.connect() as conn:

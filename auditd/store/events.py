@@ -1,4 +1,12 @@
-"""Change events in the store: recorded idempotently by ``(source, id)``, read by time range."""
+"""Change events in the store: recorded idempotently by ``(source, id)``, read by time range.
+
+:func:`list_events` reads a whole time range in storage order (start time, then row id).
+:func:`page_events` reads one keyset page for the HTTP API: ordered by the page key
+``(started_at µs, source, external id)`` with the texts compared by code point (the order
+Python's ``sorted`` gives, which the API's cursors were defined by): SQLite compares text
+bytewise already, PostgreSQL is told ``COLLATE "C"`` so the database's locale cannot
+reorder a page.  Nothing here reads more rows than the page needs (plus one).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +15,16 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from auditd.model import ChangeEvent
 from auditd.store.schema import change_events
 from auditd.timeutil import from_micros, to_micros
 
-__all__ = ["list_events", "record_events"]
+__all__ = ["EventKey", "list_events", "page_events", "record_events"]
+
+EventKey = tuple[int, str, str]  # the page key of an event: (started_at µs, source, external id)
 
 _BATCH = 500  # rows per statement: 13 parameters each, far below SQLite's 32,766
 _MUTABLE = ("kind", "summary", "started_at", "finished_at", "actor", "services", "links",
@@ -64,14 +74,49 @@ def _existing_ids(conn: Connection, events: Sequence[ChangeEvent]) -> set[tuple[
 
 def list_events(conn: Connection, since: datetime | None = None, until: datetime | None = None,
                 source: str | None = None) -> list[ChangeEvent]:
-    query = select(change_events).order_by(change_events.c.started_at, change_events.c.id)
+    query = _filtered(since, until, source).order_by(change_events.c.started_at,
+                                                     change_events.c.id)
+    return [_event(row) for row in conn.execute(query)]
+
+
+def page_events(conn: Connection, *, first: int, after: EventKey | None = None,
+                since: datetime | None = None, until: datetime | None = None,
+                source: str | None = None) -> list[ChangeEvent]:
+    """The first ``first`` events after ``after`` in page-key order (see the module doc)."""
+    source_col, id_col = _by_code_point(conn)
+    query = _filtered(since, until, source).order_by(change_events.c.started_at, source_col,
+                                                     id_col).limit(first)
+    if after is not None:
+        query = query.where(*_after_key(after, source_col, id_col))
+    return [_event(row) for row in conn.execute(query)]
+
+
+def _filtered(since: datetime | None, until: datetime | None,
+              source: str | None) -> Select[Any]:
+    query = select(change_events)
     if since is not None:
         query = query.where(change_events.c.started_at >= to_micros(since))
     if until is not None:
         query = query.where(change_events.c.started_at <= to_micros(until))
     if source is not None:
         query = query.where(change_events.c.source == source)
-    return [_event(row) for row in conn.execute(query)]
+    return query
+
+
+def _by_code_point(conn: Connection) -> tuple[ColumnElement[str], ColumnElement[str]]:
+    """``source`` and ``external_id`` compared by code point on every back end."""
+    if conn.dialect.name == "postgresql":
+        return change_events.c.source.collate("C"), change_events.c.external_id.collate("C")
+    return change_events.c.source, change_events.c.external_id  # SQLite: BINARY already
+
+
+def _after_key(after: EventKey, source_col: ColumnElement[str],
+               id_col: ColumnElement[str]) -> tuple[ColumnElement[bool], ...]:
+    """``(started_at, source, external_id) > after``; the leading column bounds the index."""
+    moment, source, external_id = after
+    return (change_events.c.started_at >= moment,
+            or_(change_events.c.started_at > moment, source_col > source,
+                and_(source_col == source, id_col > external_id)))
 
 
 def _event(row: Any) -> ChangeEvent:

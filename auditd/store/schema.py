@@ -12,7 +12,8 @@ compare, never ambiguous about time zones.
   validity interval ``[valid_from, valid_to)`` and ``first_seen``/``last_seen``.
   ``valid_to IS NULL`` marks the current version.  An unchanged resource adds no row.
 - ``changes``: one row per added/removed/modified resource per snapshot, with
-  the field-level diff; denormalised key columns make time-range filters fast.
+  the field-level diff; denormalised key columns make time-range filters fast, and
+  ``(observed_at, id)`` — the API's page order — is one index, so a page is one range scan.
 - ``change_events``: deploys, Terraform applies and other change events,
   unique per ``(source, external_id)``.
 - ``incidents``: incidents by id (upserted: a webhook delivered twice is one).
@@ -181,7 +182,7 @@ changes = Table(
     Column("actor", Text, nullable=True),
     Column("via", String(64), nullable=True),
     Column("provenance", Text, nullable=True),  # removals only: who removed it
-    Index("ix_changes_observed", "observed_at"),
+    Index("ix_changes_observed_id", "observed_at", "id"),  # time ranges and keyset pages
     Index("ix_changes_scope_observed", "scope_id", "observed_at"),
     Index("ix_changes_type_observed", "tf_type", "observed_at"),
     Index("ix_changes_resource_observed", "resource_id", "observed_at"),

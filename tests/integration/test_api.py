@@ -105,6 +105,19 @@ def test_bad_query_parameters_are_400(api: ApiEnv, params: dict[str, Any],
     assert fragment in error["message"]
 
 
+@pytest.mark.parametrize(("path", "cursor"), [
+    ("/api/v1/events", "WzE3NjQxNTAwNjMwMDAwMDAsIDgxMl0"),  # a changes cursor: [µs, 812]
+    ("/api/v1/changes", "WzE3NjQxNTAwNjMwMDAwMDAsICJjaSIsICJkMSJd"),  # an events cursor
+    ("/api/v1/events", "WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwLCAiY2kiLCAiZDEiXQ"),  # year > 9999
+])
+def test_a_cursor_of_another_listing_is_400(api: ApiEnv, path: str, cursor: str) -> None:
+    response = api.get(path, params={"cursor": cursor})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input" and "cursor" in error["message"]
+    assert "next_cursor" in error["message"]
+
+
 def test_scopes_warn_about_incomplete_scopes(api: ApiEnv,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     answer = api.get("/api/v1/scopes").json()
