@@ -9,6 +9,11 @@ apply a condition to each element of the list(s) a path reaches; an element is
 *added* when no element of the other side (``before``) equals it on every key
 the element sets.  Evaluation is pure and never raises on odd data: a value of
 the wrong type simply fails the test.
+
+Secrets are stored as HMAC fingerprints (:mod:`auditd.normalize.secrets`), never in clear.
+Like an unknown value, a fingerprint never passes a value test (``equals``, ``contains``,
+``matches``, comparisons...): a condition on a secret attribute can test presence only
+(``exists``, ``empty``), and nothing here can learn or guess the clear value.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from auditd.model import is_unknown
+from auditd.normalize.secrets import is_fingerprint
 from auditd.paths import PathSegment, parse_path
 from auditd.rules.fieldtypes import PathPattern
 from auditd.rules.values import is_empty, scalar_equal, select
@@ -141,7 +147,12 @@ def _compile_test(test: Test) -> Predicate:
         want_empty = test.empty
         return lambda v, b: all(is_empty(x) for x in values(v)) is want_empty
     check, expected = _VALUE_TESTS[op], getattr(test, op)
-    return lambda v, b: any(check(x, expected) for x in values(v) if not is_unknown(x))
+    return lambda v, b: any(check(x, expected) for x in values(v) if not _opaque(x))
+
+
+def _opaque(value: Any) -> bool:
+    """An unknown or a secret's fingerprint: no value test may pass on it."""
+    return is_unknown(value) or is_fingerprint(value)
 
 
 def _compile_elements(op: str, sub: Predicate, values: Callable[[Any], list[Any]]) -> Predicate:

@@ -92,6 +92,11 @@ class CompiledRule:
                 and self.accounts(account) and self.regions(region) and self.providers(provider))
 
     def dynamic_match(self, s: Subject) -> bool:
+        return self.match_besides_condition(s) and (
+            self.when is None or self.when(s.attrs, s.before))
+
+    def match_besides_condition(self, s: Subject) -> bool:
+        """The dynamic part without ``when``: decided without the subject's attributes."""
         m: Match = self.rule.match
         if m.addresses and not self.addresses(s.address):
             return False
@@ -99,9 +104,7 @@ class CompiledRule:
             return False
         if self.fields and not _any_field(s.fields, self.fields):
             return False
-        if self.only_fields and not _only_fields(s.fields, self.only_fields):
-            return False
-        return self.when is None or self.when(s.attrs, s.before)
+        return not self.only_fields or _only_fields(s.fields, self.only_fields)
 
     def matches(self, s: Subject) -> bool:
         k = s.key

@@ -3,7 +3,8 @@
 :class:`RuleSet` is built from pack texts (all valid, or :class:`RuleFileError`
 and nothing built), applies ``disable`` lists, and answers: how is this subject
 rated (:meth:`~RuleSet.evaluate`), is it muted by a maintenance window
-(:meth:`~RuleSet.muted`), what review does it need (:meth:`~RuleSet.review_policy`).
+(:meth:`~RuleSet.muted`), what review does it need (:meth:`~RuleSet.review_policy`;
+:meth:`~RuleSet.review_needs_attrs` says whether that answer depends on attributes).
 
 **Index.**  Rules are bucketed by exact ``tf_type``; rules with type globs (or
 none) are kept apart.  The rules whose static part (provider, type, account,
@@ -122,6 +123,15 @@ class RuleSet:
                     and any(_open(w, at, rule.timezone) for w in rule.windows):
                 out.append(rule.id)
         return tuple(out)
+
+    def review_needs_attrs(self, subject: Subject) -> bool:
+        """Would a review rule's ``when`` decide whether it applies to ``subject``?
+
+        True when a review rule matching the subject in everything but its condition has
+        one: only then must the caller read the change's stored attributes.
+        """
+        return any(isinstance(c.rule, ReviewRule) and c.when is not None
+                   and c.match_besides_condition(subject) for c in self.candidates(subject))
 
     def review_policy(self, subject: Subject) -> ReviewPolicy:
         rules = [c.rule for c in self.candidates(subject)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditd.model import Change, DriftFinding, FieldChange, ResourceKey
+from auditd.model import Change, ChangeKind, DriftFinding, FieldChange, ResourceKey
 
 __all__ = ["SUBJECT_KINDS", "Subject"]
 
@@ -24,7 +24,8 @@ class Subject:
 
     ``attrs`` are the resource's attributes as they are now (live for ``changed``
     and ``unmanaged``, declared for ``unapplied``, state for ``missing``, the new
-    version of a change); ``before`` the other side, when there is one.
+    version of a change, the last one of a removed resource); ``before`` the other side,
+    when there is one.
     """
 
     key: ResourceKey
@@ -44,5 +45,16 @@ class Subject:
     @classmethod
     def from_change(cls, change: Change, attrs: Mapping[str, Any] | None = None,
                     before: Mapping[str, Any] | None = None) -> Subject:
+        """``attrs``: the change's new version, ``before``: its previous one.
+
+        Shaped like a drift finding's subject, so conditions read the same way on both: an
+        ``added`` resource has its new attributes and no ``before`` (as ``unmanaged``); a
+        ``removed`` one is rated on its last attributes, as ``attrs``, with no ``before``
+        (as ``missing``).
+        """
+        if change.kind is ChangeKind.REMOVED:
+            attrs, before = (before if before is not None else attrs), None
+        elif change.kind is ChangeKind.ADDED:
+            before = None
         return cls(key=change.key, kind=change.kind.value, address=change.address,
                    fields=change.fields, attrs=attrs or {}, before=before, scope=change.scope)

@@ -7,17 +7,24 @@ change with the pure :func:`auditd.rules.review_status.review_status`.  The sett
 (a review rule's own window replaces it) and how near an apply must be to cover a live or
 state change.  Recording an approval refuses unknown changes, empty reasons, repeated
 approvals by one person and, unless the policy lets authors approve, self-approval.
+
+A review rule's ``when`` condition sees the change's attributes: the stored versions its
+``after_hash`` and ``before_hash`` name, as normalised (secrets are fingerprints; nothing is
+un-redacted).  They are read only for changes that a review rule with a condition may match,
+once per resource key (one history query, shared with the state-address lookup), so a
+listing whose rules have no conditions costs no attribute reads at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from auditd.errors import InputError
-from auditd.model import Change, ChangeEvent, Origin, ResourceKey
+from auditd.model import Change, ChangeEvent, Origin, ResourceKey, ResourceVersion
 from auditd.rulefiles import DEFAULT_RULE_DIRS, load_rules
 from auditd.rules import RuleSet, Subject
 from auditd.rules.review_identity import same_person
@@ -31,7 +38,7 @@ from auditd.rules.review_status import (
     review_status,
 )
 from auditd.service import Runtime, now_utc
-from auditd.store import ChangeFilter, StoredApproval
+from auditd.store import ChangeFilter, Store, StoredApproval
 from auditd.timeutil import parse_duration
 
 __all__ = ["APPLY_KIND", "Approved", "SelfApproval", "approve_change", "change_review",
@@ -53,6 +60,31 @@ class Approved:
     status: ReviewStatus
 
 
+@dataclass(slots=True)
+class _Versions:
+    """Stored versions of the resources being judged, read once per key and only on demand."""
+
+    store: Store
+    by_key: dict[ResourceKey, list[ResourceVersion]] = field(default_factory=dict)
+
+    def of(self, key: ResourceKey) -> list[ResourceVersion]:
+        found = self.by_key.get(key)
+        if found is None:
+            found = self.by_key[key] = self.store.history(key)
+        return found
+
+    def state_addresses(self, key: ResourceKey) -> set[str]:
+        """The Terraform addresses stored states give a live resource's key (same identity)."""
+        return {v.address for v in self.of(key) if v.origin is Origin.STATE and v.address}
+
+    def attrs(self, change: Change) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+        """The attributes of the change's new and previous versions (None: no such version)."""
+        wanted = {change.after_hash, change.before_hash} - {None}
+        found = {v.content_hash: v.attrs for v in self.of(change.key)
+                 if v.content_hash in wanted}
+        return (found.get(change.after_hash or ""), found.get(change.before_hash or ""))
+
+
 @dataclass(frozen=True, slots=True)
 class _Judge:
     """Everything the classification needs besides the change and its approvals."""
@@ -63,19 +95,27 @@ class _Judge:
     near: timedelta
     principals: Sequence[str]
     applies: Sequence[ChangeEvent]
-    state_addresses: Callable[[ResourceKey], set[str]]
+    versions: _Versions
+
+    def subject(self, change: Change) -> Subject:
+        """What the review rules match on; with the stored attributes if a condition asks."""
+        bare = Subject.from_change(change)
+        if not self.rules.review_needs_attrs(bare):
+            return bare
+        after, before = self.versions.attrs(change)
+        return Subject.from_change(change, after, before)
 
     def status(self, change: Change, recorded: Sequence[StoredApproval],
                baseline: bool) -> ReviewStatus:
         applied = (_applied_near(self.applies, change.observed_at, self.near)
                    if change.origin is not Origin.DECLARED else set())
         if applied and change.origin is Origin.LIVE and not change.address \
-                and self.state_addresses(change.key) & applied:
+                and self.versions.state_addresses(change.key) & applied:
             applied.add(str(change.key))  # the apply named the address the state gives this key
         return review_status(
             change, now=self.now, emergency_window=self.window,
             deploy_principals=self.principals, applied_addresses=applied,
-            policy=self.rules.review_policy(Subject.from_change(change)),
+            policy=self.rules.review_policy(self.subject(change)),
             recorded=[_recorded(a) for a in recorded], baseline=baseline)
 
 
@@ -83,7 +123,7 @@ def review_statuses(rt: Runtime, since: datetime | None, *, now: datetime | None
                     rule_dirs: Sequence[Path] | None = None) -> list[tuple[Change, ReviewStatus]]:
     """Every change observed since ``since`` with its review status, oldest first."""
     changes = rt.store.changes(ChangeFilter(since=since))
-    return _classify(rt, changes, now, rule_dirs)
+    return _statuses(rt, changes, now, rule_dirs)
 
 
 def unreviewed_changes(rt: Runtime, since: datetime | None, *, now: datetime | None = None,
@@ -101,7 +141,7 @@ def change_review(rt: Runtime, change_id: int, *, now: datetime | None = None,
                   rule_dirs: Sequence[Path] | None = None) -> tuple[Change, ReviewStatus]:
     """One change and its status with all evidence; :class:`InputError` for an unknown id."""
     change = _stored_change(rt, change_id)
-    [(_, status)] = _classify(rt, [change], now, rule_dirs)
+    [(_, status)] = _statuses(rt, [change], now, rule_dirs)
     return change, status
 
 
@@ -115,8 +155,8 @@ def approve_change(rt: Runtime, change_id: int, by: str, reason: str, *,
                          hint="say who approves and why, e.g. --by bob@example.com "
                               "--reason 'checked the plan'")
     change = _stored_change(rt, change_id)
-    rules = load_rules(rule_dirs or DEFAULT_RULE_DIRS)
-    policy = rules.review_policy(Subject.from_change(change))
+    judge = _judge(rt, [change], now, load_rules(rule_dirs or DEFAULT_RULE_DIRS))
+    policy = judge.rules.review_policy(judge.subject(change))
     if not policy.author_may_approve and same_person(by, author_identity(change)):
         raise SelfApproval(
             f"{by} cannot approve change {change_id}: they are its author "
@@ -130,7 +170,7 @@ def approve_change(rt: Runtime, change_id: int, by: str, reason: str, *,
                              hint="each person counts once; ask another reviewer")
     kind = "retro-review" if is_emergency(change) else "approval"
     approval = rt.store.record_approval(change_id, by, reason, kind, recorded_by=recorded_by)
-    [(_, status)] = _classify(rt, [change], now, rule_dirs, rules)
+    [(_, status)] = _classify(rt, [change], judge)
     return Approved(approval, change, status)
 
 
@@ -143,12 +183,16 @@ def _stored_change(rt: Runtime, change_id: int) -> Change:
     return change
 
 
-def _classify(rt: Runtime, changes: Sequence[Change], now: datetime | None,
-              rule_dirs: Sequence[Path] | None,
-              rules: RuleSet | None = None) -> list[tuple[Change, ReviewStatus]]:
+def _statuses(rt: Runtime, changes: Sequence[Change], now: datetime | None,
+              rule_dirs: Sequence[Path] | None) -> list[tuple[Change, ReviewStatus]]:
     if not changes:
         return []
-    judge = _judge(rt, changes, now, rules or load_rules(rule_dirs or DEFAULT_RULE_DIRS))
+    rules = load_rules(rule_dirs or DEFAULT_RULE_DIRS)
+    return _classify(rt, changes, _judge(rt, changes, now, rules))
+
+
+def _classify(rt: Runtime, changes: Sequence[Change],
+              judge: _Judge) -> list[tuple[Change, ReviewStatus]]:
     ids = [c.id for c in changes if c.id is not None]
     recorded = rt.store.approvals(ids)
     baseline = rt.store.baseline_changes(ids)
@@ -166,12 +210,7 @@ def _judge(rt: Runtime, changes: Sequence[Change], now: datetime | None,
                                           until=max(observed) + near)
                if e.kind == APPLY_KIND] if observed else []
     return _Judge(rules, now or now_utc(), parse_duration(settings.emergency_window), near,
-                  settings.deploy_principals, applies, lambda key: _state_addresses(rt, key))
-
-
-def _state_addresses(rt: Runtime, key: ResourceKey) -> set[str]:
-    """The Terraform addresses stored states give a live resource's key (same identity)."""
-    return {v.address for v in rt.store.history(key) if v.origin is Origin.STATE and v.address}
+                  settings.deploy_principals, applies, _Versions(rt.store))
 
 
 def _recorded(a: StoredApproval) -> RecordedApproval:
