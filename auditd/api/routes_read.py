@@ -92,20 +92,39 @@ def list_scopes(request: Request, _token: Reader) -> Any:
 
 
 @router.get("/api/v1/drift", tags=["drift"],
-            summary="Drift findings (like `driftaudit drift --json`), plus warnings")
+            summary="Drift findings now, with their lifecycle as recorded (a read: records "
+                    "nothing), plus warnings")
 def drift(request: Request, _token: Reader, *, account: ShortText = None,
           tf_type: Annotated[str | None, Query(alias="type", max_length=256)] = None,
-          severity: ShortText = None, status: ShortText = None) -> Any:
+          severity: ShortText = None,
+          status: Annotated[str | None, Query(max_length=256, description=(
+              "lifecycle status: new (found now, not open in the recorded lifecycle), "
+              "open, acknowledged, accepted, resolved"))] = None) -> Any:
     from auditd.render.drift import drift_outcome_dict
     from auditd.service.drift import DriftFilter, current_drift
     from auditd.service.listings import incomplete_scopes
 
     rt = runtime_of(request)
     flt = DriftFilter(account=account, tf_type=tf_type, min_severity=severity, status=status)
-    # Records the lifecycle like `driftaudit drift`, but a read never waits on webhooks:
-    # the daemon's drift job announces new findings.
-    outcome = current_drift(rt, flt=flt, record=True, notify=False)
-    return {**drift_outcome_dict(outcome), "warnings": warnings_list(incomplete_scopes(rt))}
+    # A pure read: findings computed now, each with its lifecycle as recorded; the daemon's
+    # drift job and `driftaudit drift` record (and announce) the lifecycle, a GET never does.
+    outcome = current_drift(rt, flt=flt, read_lifecycle=True)
+    document = drift_outcome_dict(outcome)
+    document["findings"] = [_with_lifecycle_keys(f) for f in document["findings"]]
+    return {**document, "warnings": warnings_list(incomplete_scopes(rt))}
+
+
+# What a finding the lifecycle has not recorded (status `new`) carries in place of its record.
+_UNRECORDED: dict[str, Any] = {
+    "id": None, "first_seen": None, "last_seen": None, "occurrences": 0, "owner": None,
+    "reason": None, "expires_at": None, "resolved_at": None, "change_time": None,
+    "time_to_detect_s": None,
+}
+
+
+def _with_lifecycle_keys(finding: dict[str, Any]) -> dict[str, Any]:
+    """Every finding with the same keys: a `new` one has null in place of its record."""
+    return {**finding, **{k: v for k, v in _UNRECORDED.items() if k not in finding}}
 
 
 @router.get("/api/v1/unreviewed", tags=["review"],

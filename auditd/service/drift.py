@@ -24,6 +24,13 @@ shown), so with ``record=True`` every run syncs the stored findings
 (:func:`auditd.store.findings.sync_findings`): new ones open, gone ones resolve, expired
 acceptances reopen.  ``--status`` then filters on the stored status.  Accepted (unexpired)
 findings are shown but do not make the estate out of sync.
+
+``read_lifecycle=True`` (without ``record``; the HTTP API's ``GET /api/v1/drift``) writes
+nothing: each finding of this evaluation gets its *recorded* lifecycle, and one the
+lifecycle does not hold as open, acknowledged or accepted (never recorded, or recorded as
+resolved and back now) gets the status :data:`NEW` and no record.  An acceptance whose
+expiry has passed shows as ``open`` without its acceptance, as the next recorded run will
+record it.  ``--status resolved`` lists the recorded resolved findings not found now.
 """
 
 from __future__ import annotations
@@ -52,10 +59,11 @@ from auditd.service.notify import NotifyReport, notify_drift
 from auditd.service.terraform import repository_name
 from auditd.store.findings import FINDING_STATUSES, FindingObservation, StoredFinding, finding_key
 
-__all__ = ["STATUSES", "DriftFilter", "DriftOutcome", "current_drift", "finding_key_of",
+__all__ = ["NEW", "STATUSES", "DriftFilter", "DriftOutcome", "current_drift", "finding_key_of",
            "observation", "to_resource"]
 
 STATUSES = FINDING_STATUSES
+NEW = "new"  # read_lifecycle only: found now, not open in the recorded lifecycle
 _AWS_SCOPE = re.compile(r"aws/(\d{12})\Z")
 
 
@@ -97,7 +105,8 @@ class DriftOutcome:
     """Findings kept by the filter: unsuppressed first (most severe first), then suppressed.
 
     ``records`` holds the stored lifecycle of each finding by its finding key (empty when
-    the run did not record); ``resolved`` the stored resolved findings the filter keeps
+    the run neither recorded nor read the lifecycle; without an entry for a :data:`NEW`
+    finding); ``resolved`` the stored resolved findings the filter keeps
     (only with ``--status resolved``: they are not part of an evaluation).
     """
 
@@ -149,17 +158,18 @@ def to_resource(v: ResourceVersion) -> Resource:
 def current_drift(rt: Runtime, *, now: datetime | None = None,
                   rule_dirs: Sequence[Path] | None = None,
                   flt: DriftFilter | None = None, record: bool = False,
-                  notify: bool = True) -> DriftOutcome:
+                  notify: bool = True, read_lifecycle: bool = False) -> DriftOutcome:
     """Drift of everything currently stored, rated by the rule packs of ``rule_dirs``.
 
     ``record``: sync the stored finding lifecycle with this (always full) evaluation and
     give each finding its stored status, first_seen and last_seen.  ``notify`` (with
     ``record``): announce the findings opened since the last announcement to the
-    ``[notify]`` webhooks (:mod:`auditd.service.notify`); a caller that must answer fast
-    (an HTTP request) can pass False and leave that to the next recorded run.
+    ``[notify]`` webhooks (:mod:`auditd.service.notify`).  ``read_lifecycle`` (without
+    ``record``): give each finding its lifecycle as recorded, writing nothing (see the
+    module doc; status :data:`NEW` for a finding the lifecycle does not hold as open).
     """
     flt = flt or DriftFilter()
-    _check_filter(flt)
+    _check_filter(flt, new_allowed=read_lifecycle and not record)
     moment = now or now_utc()
     ruleset = load_rules(rule_dirs or DEFAULT_RULE_DIRS)
     states = {s.name: [to_resource(v) for v in rt.store.scope_state(s.name)]
@@ -181,11 +191,39 @@ def current_drift(rt: Runtime, *, now: datetime | None = None,
         evaluated = [_with_record(r, records.get(finding_key_of(r))) for r in evaluated]
         if flt.status == "resolved":
             resolved = tuple(s for s in rt.store.findings("resolved") if flt.keeps_stored(s))
+    elif read_lifecycle:
+        records, evaluated, resolved = _as_recorded(rt, evaluated, moment, flt)
     rated = [r for r in evaluated if flt.keeps(r)]
     rated.sort(key=_order)
     return DriftOutcome(tuple(rated), sum(1 for r in rated if r.verdict.suppressed),
                         _coverage(inp, report, flt), moment, records, resolved, ruleset,
                         notices)
+
+
+def _as_recorded(rt: Runtime, evaluated: Sequence[RatedDrift], moment: datetime,
+                 flt: DriftFilter) -> tuple[dict[str, StoredFinding], list[RatedDrift],
+                                            tuple[StoredFinding, ...]]:
+    """The recorded lifecycle of each finding, read only (see the module doc)."""
+    stored = {s.finding_key: s for s in rt.store.findings()}
+    records: dict[str, StoredFinding] = {}
+    shown: list[RatedDrift] = []
+    for rated in evaluated:
+        key = finding_key_of(rated)
+        found = stored.get(key)
+        if found is None or found.status == "resolved":
+            shown.append(_with_status(rated, NEW))
+            continue
+        if found.status == "accepted" and found.expires_at is not None \
+                and found.expires_at <= moment:
+            found = replace(found, status="open", owner=None, reason=None, expires_at=None)
+        records[key] = found
+        shown.append(_with_record(rated, found))
+    resolved: tuple[StoredFinding, ...] = ()
+    if flt.status == "resolved":  # recorded as resolved and not found again now
+        current = {finding_key_of(r) for r in evaluated}
+        resolved = tuple(s for s in stored.values() if s.status == "resolved"
+                         and s.finding_key not in current and flt.keeps_stored(s))
+    return records, shown, resolved
 
 
 def _record(rt: Runtime, evaluated: Sequence[RatedDrift],
@@ -214,6 +252,11 @@ def _coverage(inp: DriftInput, report: DriftReport, flt: DriftFilter) -> Coverag
         partial=report.coverage.partial, keep=keep)
 
 
+def _with_status(rated: RatedDrift, status: str) -> RatedDrift:
+    finding = replace(rated.drift.finding, status=status)
+    return replace(rated, drift=replace(rated.drift, finding=finding))
+
+
 def _with_record(rated: RatedDrift, stored: StoredFinding | None) -> RatedDrift:
     if stored is None:
         return rated
@@ -222,9 +265,10 @@ def _with_record(rated: RatedDrift, stored: StoredFinding | None) -> RatedDrift:
     return replace(rated, drift=replace(rated.drift, finding=finding))
 
 
-def _check_filter(flt: DriftFilter) -> None:
-    if flt.status is not None and flt.status not in STATUSES:
-        raise QueryError(f"--status {flt.status}: not one of {', '.join(STATUSES)}")
+def _check_filter(flt: DriftFilter, *, new_allowed: bool = False) -> None:
+    statuses = (NEW, *STATUSES) if new_allowed else STATUSES
+    if flt.status is not None and flt.status not in statuses:
+        raise QueryError(f"--status {flt.status}: not one of {', '.join(statuses)}")
     if flt.min_severity is not None and flt.min_severity not in {s.value for s in Severity}:
         raise QueryError(f"--severity {flt.min_severity}: not a severity")
 
