@@ -176,7 +176,19 @@ def _issue(error: Any, root: yaml.Node, source: str) -> RuleIssue:
         elif not (part in _TAGS or str(part).startswith("function-")):
             shown.extend(p for p in loc[index:] if p not in _TAGS)
             break
-    return RuleIssue(source, line, _format(shown), _message(error))
+    return RuleIssue(source, line, _format(shown), _message(error) + _rule_named(root, loc))
+
+
+def _rule_named(root: yaml.Node, loc: Sequence[Any]) -> str:
+    """`` (in rule ID)`` for an error inside a rule that has an id, so the reader finds it."""
+    if len(loc) < 3 or loc[0] != "rules" or not isinstance(loc[1], int):
+        return ""  # not inside one rule
+    rules = _child(root, "rules")
+    rule = _child(rules[0], loc[1]) if rules is not None else None
+    ident = _child(rule[0], "id") if rule is not None else None
+    if ident is None or not isinstance(ident[0], yaml.ScalarNode):
+        return ""
+    return f" (in rule {ident[0].value})"
 
 
 def _is_kind_tag(node: yaml.Node, part: Any) -> bool:
