@@ -34,12 +34,17 @@ FEATURES: tuple[str, ...] = (
     "blind_t_10m", "blind_same_service", "callee_degraded_first",
     "own_lag_3_15m", "own_lag_15_60m", "own_lag_1_3h", "own_lag_3h_plus",
     "older_version_bad", "first_bad_version", "late_t_10m", "late_t_1h",
+    "onset_0_1m", "onset_1_3m",
 )
 # time to effect: (own degradation start - change start) in bins, each with its fitted weight,
 # so the fit learns how long faults take to show (a learned histogram, not monotone recency)
 LAG_BINS: tuple[tuple[str, float, float], ...] = (
     ("own_lag_3_15m", 3.0, 15.0), ("own_lag_15_60m", 15.0, 60.0),
     ("own_lag_1_3h", 60.0, 180.0), ("own_lag_3h_plus", 180.0, math.inf))
+# onset minus change start in bins: an alert needs time to fire, so a change that started
+# moments before the onset is less likely the cause than recency alone says (fitted)
+ONSET_BINS: tuple[tuple[str, float, float], ...] = (
+    ("onset_0_1m", 0.0, 1.0), ("onset_1_3m", 1.0, 3.0))
 LAG_TOLERANCE = 1.0  # minutes
 INCIDENT_SPAN_S = 30 * 60.0  # version gaps are measured from this long before onset
 _WORD = re.compile(r"[a-z0-9]+")
@@ -183,6 +188,9 @@ def _time_features(v: dict[str, float], facts: Facts) -> None:
     v["t_10m"] = math.exp(-minutes / 10)
     v["t_1h"] = math.exp(-minutes / 60)
     v["t_6h"] = math.exp(-minutes / 360)
+    for name, low, high in ONSET_BINS:
+        if low <= minutes < high:
+            v[name] = 1.0
     if facts.minutes_since_finish is not None:
         v["finished_10m"] = math.exp(-facts.minutes_since_finish / 10)
     v["in_progress"] = float(facts.in_progress)
