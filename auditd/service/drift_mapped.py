@@ -5,10 +5,12 @@ attributes a type maps, and only those may be compared with state.  The stored l
 record cannot tell: the normaliser drops empty values, so a tag map someone emptied
 would look like an attribute the collector does not read.  So the keys are read from
 the code itself: every ``return {...}`` of the type's ``to_attrs`` whose keys are all
-string literals.  A type whose mapping cannot be read that way (a ``**`` spread, a
-computed key, no source) gets no entry, and drift then compares the keys of its live
-records (the safe fallback).  ``tests/unit/aws/test_drift_mapped.py`` checks, for every
-registered type, that the keys read here are exactly the keys ``to_attrs`` returns.
+string literals, less the type's ``live_only`` attributes (facts AWS reports that
+Terraform never stores, e.g. a Lambda image's resolved digest).  A type whose mapping
+cannot be read that way (a ``**`` spread, a computed key, no source) gets no entry, and
+drift then compares the keys of its live records (the safe fallback).
+``tests/unit/aws/test_drift_mapped.py`` checks, for every registered type, that the
+keys read here are exactly the keys ``to_attrs`` returns but the live-only ones.
 
 Reads source code once per process (cached); never calls AWS.
 """
@@ -27,7 +29,8 @@ __all__ = ["mapped_attributes", "registry_mapped_fields"]
 
 
 def mapped_attributes(cls: type[AWSType]) -> frozenset[str] | None:
-    """The keys ``cls.to_attrs`` returns, or None when they cannot be read from its code."""
+    """The keys ``cls.to_attrs`` returns but ``cls.live_only``, or None when they cannot
+    be read from its code."""
     method = cls.to_attrs
     if method is AWSType.to_attrs:
         return None
@@ -46,7 +49,7 @@ def mapped_attributes(cls: type[AWSType]) -> frozenset[str] | None:
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                 return None  # ``**spread`` (key None) or a computed key
             keys.add(key.value)
-    return frozenset(keys)
+    return frozenset(keys - cls.live_only)
 
 
 @functools.cache

@@ -14,7 +14,8 @@ describe calls, retries, faults).  A type declares:
 * ``id_field``, or an :meth:`AWSType.item_id` override, giving the id Terraform
   stores (so live and tfstate resources share one :class:`~auditd.model.ResourceKey`);
 * ``describe``: per-item calls (:class:`Describe`) whose results are added to the
-  item, in order;
+  item, in order; a call with ``when`` is made only for the items it concerns
+  (``GetFunction`` for container-image Lambdas only), so other items cost no request;
 * ``bulk_tags`` (:class:`BulkTags`): tags read for the whole region at once with
   ``tag:GetResources`` (the Resource Groups Tagging API, 100 resources a call)
   instead of one tag call per item; the type's per-item tag call stays as the
@@ -22,7 +23,10 @@ describe calls, retries, faults).  A type declares:
 * ``iam``: the read-only actions those calls need (the documented least-privilege
   policy is generated from these lists);
 * :meth:`AWSType.to_attrs`: the AWS shape mapped to Terraform attribute names.  The
-  keys it returns are the keys the type *maps*: only those are compared with state;
+  keys it returns are the keys the type *maps*: only those are compared with state,
+  except the ones named in ``live_only`` (facts AWS reports that Terraform never
+  stores, such as a Lambda image's resolved digest: kept in the live record and its
+  history, never compared);
 * :meth:`AWSType.is_aws_managed`: defaults AWS creates (default VPC, service-linked
   roles, ...) that are skipped unless the collection is ``strict``.
 
@@ -82,6 +86,9 @@ class Describe:
     keeps one part of the response (``None``: the response without its
     metadata).  An error whose code is in ``absent`` means "not configured":
     the item gets ``None`` under ``into`` instead of failing the type.
+    ``when = (field, value)`` makes the call only for items whose ``field`` equals
+    ``value`` (``("PackageType", "Image")``); other items get ``None`` under
+    ``into`` without a request.
     """
 
     operation: str
@@ -90,6 +97,11 @@ class Describe:
     result_key: str | None = None
     const: Mapping[str, Any] = field(default_factory=dict)
     absent: frozenset[str] = frozenset()
+    when: tuple[str, str] | None = None
+
+    def applies(self, raw: Mapping[str, Any]) -> bool:
+        """True when this call is to be made for the item (see ``when``)."""
+        return self.when is None or raw.get(self.when[0]) == self.when[1]
 
     def request(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.const, **{name: raw[source] for name, source in self.params.items()}}
@@ -159,6 +171,7 @@ class AWSType:
     within: ClassVar[Within | None] = None
     bulk_tags: ClassVar[BulkTags | None] = None
     sensitive_paths: ClassVar[tuple[str, ...]] = ()
+    live_only: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, where: Location) -> None:
         self.where = where

@@ -177,7 +177,7 @@ def _described(reader: AWSType, client: Any, raw: dict[str, Any], strict: bool,
     if not strict and reader.is_aws_managed(raw):
         return None
     for call in reader.describe:
-        raw[call.into] = _describe(client, call, raw)
+        raw[call.into] = _describe(client, call, raw) if call.applies(raw) else None
         if not strict and reader.is_aws_managed(raw):
             return None
     bulk = reader.bulk_tags
