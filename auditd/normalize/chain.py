@@ -1,9 +1,10 @@
 """The chain itself: an ordered list of small pure steps, and the entry points.
 
-Order matters: JSON documents are parsed before secrets are fingerprinted (so a
-secret's fingerprint does not depend on its whitespace), and canonicalisation
-runs last (so fingerprints and parsed documents are sorted like everything
-else).  Bump :data:`NORMALIZER_VERSION` whenever a step's output changes: the
+Order matters: references are put in their short form first (a secret or a
+document never holds one), JSON documents are parsed before secrets are
+fingerprinted (so a secret's fingerprint does not depend on its whitespace), and
+canonicalisation runs last (so fingerprints and parsed documents are sorted like
+everything else).  Bump :data:`NORMALIZER_VERSION` whenever a step's output changes: the
 store keys its fast path on it.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from auditd.model import Resource
 from auditd.normalize.canonical import canonical_value, canonicalise, content_hash
 from auditd.normalize.documents import parse_json_documents
+from auditd.normalize.references import short_references
 from auditd.normalize.secrets import Fingerprinter, fingerprint_secrets
 from auditd.normalize.typerules import TypeRules, rules_for
 from auditd.paths import PathSegment
@@ -24,7 +26,8 @@ __all__ = ["CHAIN", "NORMALIZER_VERSION", "Step", "normalize_attrs", "normalize_
 
 # 2: secrets canonicalised before fingerprinting, blank secrets kept blank, policy
 #    statements sorted on their final form, policies nested in blocks parsed.
-NORMALIZER_VERSION = 5
+# 6: an ECS service's cluster and task_definition in their short forms (references.py).
+NORMALIZER_VERSION = 6
 
 Attrs = dict[str, Any]
 Step = Callable[[Mapping[str, Any], TypeRules, Sequence[str], Fingerprinter], Attrs]
@@ -33,6 +36,11 @@ Step = Callable[[Mapping[str, Any], TypeRules, Sequence[str], Fingerprinter], At
 def drop_volatile(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequence[str],
                   _fp: Fingerprinter) -> Attrs:
     return {k: v for k, v in attrs.items() if k not in rules.volatile_fields}
+
+
+def short_forms(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequence[str],
+                _fp: Fingerprinter) -> Attrs:
+    return short_references(attrs, rules.value_forms) if rules.value_forms else dict(attrs)
 
 
 def parse_documents(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Sequence[str],
@@ -53,7 +61,8 @@ def canonical_form(attrs: Mapping[str, Any], rules: TypeRules, _sensitive: Seque
     return canonicalise(attrs, rules.set_fields)
 
 
-CHAIN: tuple[Step, ...] = (drop_volatile, parse_documents, hide_secrets, canonical_form)
+CHAIN: tuple[Step, ...] = (drop_volatile, short_forms, parse_documents, hide_secrets,
+                           canonical_form)
 
 
 def normalize_attrs(tf_type: str, attrs: Mapping[str, Any], fingerprint: Fingerprinter,

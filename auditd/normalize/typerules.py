@@ -1,6 +1,8 @@
 """Per-Terraform-type knowledge the normaliser needs: which lists are sets, which fields
-are volatile, which hold JSON documents, which are secret; and, for the few types whose
-Terraform id cannot be known from AWS, the id both sides key them by (:func:`import_id`).
+are volatile, which hold JSON documents, which are secret, which name another resource
+in a form the configuration chose (:mod:`auditd.normalize.references`); and, for the few
+types whose Terraform id cannot be known from AWS, the id both sides key them by
+(:func:`import_id`).
 
 A type without an entry gets :data:`DEFAULT_RULES`.  Collectors for new types
 register their rules here (one call, next to the type's collector class).
@@ -11,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from auditd.normalize.references import ValueForms, cluster_name, task_definition_revision
 
 __all__ = ["DEFAULT_RULES", "IMPORT_ID_TYPES", "TypeRules", "import_id", "register_type_rules",
            "rules_for"]
@@ -63,6 +67,8 @@ class TypeRules:
     json_fields: frozenset[str] = COMMON_JSON_FIELDS
     volatile_fields: frozenset[str] = COMMON_VOLATILE_FIELDS
     secret_fields: frozenset[str] = field(default_factory=frozenset)
+    # Top-level attributes compared in a short form (references.py): (name, form) pairs.
+    value_forms: ValueForms = ()
 
     def extended(
         self,
@@ -71,12 +77,14 @@ class TypeRules:
         json_fields: frozenset[str] = frozenset(),
         volatile_fields: frozenset[str] = frozenset(),
         secret_fields: frozenset[str] = frozenset(),
+        value_forms: ValueForms = (),
     ) -> TypeRules:
         return TypeRules(
             set_fields=self.set_fields | set_fields,
             json_fields=self.json_fields | json_fields,
             volatile_fields=self.volatile_fields | volatile_fields,
             secret_fields=self.secret_fields | secret_fields,
+            value_forms=(*self.value_forms, *value_forms),
         )
 
 
@@ -109,9 +117,12 @@ _REGISTRY: dict[str, TypeRules] = {
     "aws_route53_zone": DEFAULT_RULES.extended(set_fields=frozenset({"vpc"})),
     "aws_ecs_cluster": DEFAULT_RULES.extended(set_fields=frozenset({"setting"})),
     "aws_lb": DEFAULT_RULES.extended(set_fields=frozenset({"subnets", "subnet_mapping"})),
+    # cluster and task_definition: an ARN or a name / family:revision, as configured (the
+    # provider saves them "in the same format"); AWS answers ARNs.  Compared short.
     "aws_ecs_service": DEFAULT_RULES.extended(
         set_fields=frozenset({"load_balancer", "subnets", "capacity_provider_strategy"}),
         volatile_fields=frozenset({"desired_count_actual", "running_count", "pending_count"}),
+        value_forms=(("cluster", cluster_name), ("task_definition", task_definition_revision)),
     ),
     # Containers, their environment and secrets: orders the provider itself sorts by name
     # (older providers kept the configured order), so they mean nothing.
@@ -124,8 +135,6 @@ _REGISTRY: dict[str, TypeRules] = {
         set_fields=frozenset({"rule"}),
     ),
 }
-
-
 
 
 def register_type_rules(tf_type: str, rules: TypeRules) -> None:

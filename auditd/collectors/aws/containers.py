@@ -92,8 +92,10 @@ class EcsCluster(AWSType):
 
 @aws_type
 class EcsService(AWSType):
-    """Services, listed per cluster.  Maps: name, cluster and task_definition (ARNs, as
-    written when the configuration gives ARNs), desired_count, launch_type,
+    """Services, listed per cluster.  Maps: name, cluster and task_definition (AWS answers
+    ARNs; the normaliser compares both in their short forms, cluster name and
+    ``family:revision``, as the provider stores them when configured so:
+    :mod:`auditd.normalize.references`), desired_count, launch_type,
     scheduling_strategy, platform_version, health_check_grace_period_seconds,
     enable_execute_command, enable_ecs_managed_tags, propagate_tags, load_balancer,
     network_configuration, tags_all."""
