@@ -62,7 +62,12 @@ class Approved:
 
 @dataclass(slots=True)
 class _Versions:
-    """Stored versions of the resources being judged, read once per key and only on demand."""
+    """Stored versions of the resources being judged, read once per key and only on demand.
+
+    One ``history`` query per key (~2 ms on SQLite: it also matches addresses, unindexed).
+    A store read of blobs by content hash, one ``IN`` query per few hundred hashes, would
+    serve :meth:`attrs` for a whole listing in a handful of queries; the store has none yet.
+    """
 
     store: Store
     by_key: dict[ResourceKey, list[ResourceVersion]] = field(default_factory=dict)
