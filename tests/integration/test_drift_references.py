@@ -36,10 +36,15 @@ PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
 @pytest.fixture
 def endpoint(cli_state: Path) -> Iterator[str]:
     with moto_server(WEST) as url:
-        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(reset, timeout=10):  # moto's state is per process
-            pass
+        _reset(url)  # moto's state is per process: start clean, leave nothing behind
         yield url
+        _reset(url)
+
+
+def _reset(url: str) -> None:
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"),
+                                timeout=10):
+        pass
 
 
 def _aws(endpoint: str, service: str) -> Any:
