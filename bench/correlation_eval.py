@@ -42,6 +42,7 @@ from auditd.correlate.misses import BLAME_BUCKETS, Miss, blame_bucket, miss_buck
 from auditd.correlate.ranker import rank_suspects, score_candidates
 from auditd.correlate.scoring import Weights, default_weights, softmax_with_null
 from auditd.correlate.synth import Case, SynthConfig, generate
+from auditd.correlate.synth_oracle import oracle_rank
 from auditd.correlate.timeseries import MemorySeries
 from auditd.correlate.topology import ServiceModel
 from auditd.model import Incident
@@ -204,6 +205,31 @@ class Breakdown:
                 print(f"  {bucket:<52} {self.blames[bucket]:>4}")
 
 
+def print_ceiling(cases: list[Case], outcomes: list[Outcome]) -> None:
+    """The oracle's top-1/top-3/MRR (told the hidden fault) beside the ranker's, per scenario."""
+    groups: dict[str, list[tuple[int | None, int | None]]] = {}
+    for case, result in zip(cases, outcomes, strict=True):
+        if case.fault is None:
+            continue
+        pair = (oracle_rank(case), result.rank)
+        groups.setdefault("all causal incidents", []).append(pair)
+        groups.setdefault(case.scenario, []).append(pair)
+    print("\nceiling: an oracle told the faulty service and the fault's start "
+          "(synth_oracle), vs the ranker:")
+    print(f"{'':<28}{'n':>5}{'top-1':>13}{'top-3':>13}{'MRR':>13}")
+    for name, pairs in sorted(groups.items(), key=lambda kv: kv[0] != "all causal incidents"):
+        cells = [_rank_figures([p[k] for p in pairs]) for k in (0, 1)]
+        row = "".join(f"{cells[0][i]:>7.3f}/{cells[1][i]:<5.3f}" for i in range(3))
+        print(f"  {name:<26}{len(pairs):>5} {row}")
+    print("  (each cell: oracle/ranker)")
+
+
+def _rank_figures(ranks: list[int | None]) -> tuple[float, float, float]:
+    n = len(ranks)
+    return (sum(r == 1 for r in ranks) / n, sum(r is not None and r <= 3 for r in ranks) / n,
+            sum(1 / r for r in ranks if r) / n)
+
+
 def print_tradeoff(outcomes: list[Outcome]) -> None:
     print("\nverdict margin (log-odds of the top suspect over 'no change' needed to blame it):")
     print(f"{'margin':>8}{'false-blame':>13}{'cause found and blamed':>24}{'answer':>8}")
@@ -304,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     breakdown = Breakdown()
     results = evaluate(test, weights, breakdown)
     print_table(f"held-out synthetic split (seed {test_seed})", results)
+    print_ceiling(test, results["ranker"])
     print_tradeoff(results["ranker"])
     by_scenario(test, results["ranker"])
     breakdown.print()

@@ -38,12 +38,24 @@ import random
 from datetime import datetime, timedelta
 
 from auditd.correlate.synth_telemetry import Effect, SynthTelemetry
-from auditd.correlate.synth_world import T_BASE, Builder, Case, SynthConfig, World, make_world
+from auditd.correlate.synth_world import (
+    T_BASE,
+    Builder,
+    Case,
+    Fault,
+    SynthConfig,
+    World,
+    make_world,
+)
 from auditd.model import Incident
 
 __all__ = ["Case", "SynthConfig", "generate"]
 
 _UNKNOWN = ("legacy-batch", "data-pipeline")
+LATENT_SHARE = 0.15  # of causes
+LATENT_DELAY = (15.0, 180.0)  # minutes from a latent cause's start to its fault
+PROMPT_DELAY = (0.0, 2.0)  # the same for the other causes
+P_ALERT_WORD = 0.3  # an alert names a word of the cause's summary (or a random word)
 _WORDS = ("pool", "timeout", "retry", "schema", "index", "tls", "dns", "queue", "quota")
 
 
@@ -59,8 +71,9 @@ def _case(config: SynthConfig, world: World, rng: random.Random, seed: int, n: i
     builder = Builder(world, rng, onset, f"{seed}-{n}")
     incident_service = _incident_service(world, rng)
     _background(builder, config, onset)
+    fault: Fault | None = None
     if rng.random() < config.p_causal:
-        cause_ref, scenario = _cause(builder, incident_service)
+        cause_ref, scenario, fault = _cause(builder, incident_service)
     else:
         cause_ref, scenario = None, _no_change(builder, incident_service)
     _confounders(builder, incident_service, onset)
@@ -68,13 +81,13 @@ def _case(config: SynthConfig, world: World, rng: random.Random, seed: int, n: i
         builder.renumber()
     alert = [f"alertname=HighErrorRate service={incident_service}",
              f"error rate above threshold on {incident_service}"]
-    if rng.random() < 0.3:
+    if rng.random() < P_ALERT_WORD:
         summary = next((c.summary for c in builder.changes if c.ref == cause_ref), None)
         alert.append(summary.rsplit(" ", 1)[-1] if summary else rng.choice(_WORDS))
     incident = Incident(id=f"INC-{seed}-{n}", onset=onset, services=(incident_service,),
                         severity="high", title=f"High error rate on {incident_service}")
     return Case(f"synth-{seed}-{n}", incident, tuple(builder.changes), world.model,
-                _telemetry(config, world, builder, rng), tuple(alert), cause_ref, scenario)
+                _telemetry(config, world, builder, rng), tuple(alert), cause_ref, scenario, fault)
 
 
 def _incident_service(world: World, rng: random.Random) -> str:
@@ -104,11 +117,11 @@ def _target(world: World, rng: random.Random, service: str, max_hops: int,
     return rng.choice(sorted(s for s, h in down if h == hops)), hops
 
 
-def _cause(builder: Builder, incident_service: str) -> tuple[str, str]:
+def _cause(builder: Builder, incident_service: str) -> tuple[str, str, Fault]:
     rng, world = builder.rng, builder.world
     target, hops = _target(world, rng, incident_service, 3, 0.4)
-    latent = rng.random() < 0.15
-    delay = rng.uniform(15, 180) if latent else rng.uniform(0, 2)
+    latent = rng.random() < LATENT_SHARE
+    delay = rng.uniform(*LATENT_DELAY) if latent else rng.uniform(*PROMPT_DELAY)
     effect_start = builder.onset - timedelta(minutes=rng.uniform(1, 6) + hops * rng.uniform(0.2, 1))
     change = builder.change(target, effect_start - timedelta(minutes=delay), causal=True)
     factor = _factor(rng)
@@ -116,7 +129,7 @@ def _cause(builder: Builder, incident_service: str) -> tuple[str, str]:
     builder.effects.append(Effect(target, effect_start.timestamp(), factor, version))
     _propagate(builder, incident_service, target, effect_start, factor)
     scenario = "latent" if latent else "same-service" if hops == 0 else f"callee-{hops}"
-    return change.ref, f"cause:{scenario}"
+    return change.ref, f"cause:{scenario}", Fault(target, effect_start)
 
 
 def _no_change(builder: Builder, incident_service: str) -> str:

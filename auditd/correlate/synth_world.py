@@ -15,7 +15,7 @@ from auditd.correlate.synth_telemetry import Effect, SynthTelemetry
 from auditd.correlate.topology import ServiceModel, ServiceSpec
 from auditd.model import Incident
 
-__all__ = ["Builder", "Case", "SynthConfig", "World", "make_world", "pick"]
+__all__ = ["Builder", "Case", "Fault", "SynthConfig", "World", "make_world", "pick"]
 
 _NAMES = ("web", "mobile-api", "partner-api", "admin", "checkout", "cart", "search", "catalog",
           "accounts", "orders", "pricing", "reviews", "payments", "inventory", "shipping",
@@ -27,6 +27,9 @@ _KINDS = (("deploy", 0.55), ("config", 0.15), ("feature-flag", 0.12), ("terrafor
 _WORDS = ("pool", "timeout", "retry", "schema", "index", "tls", "dns", "queue", "quota",
           "serializer", "cache", "batch", "limit", "worker", "thread", "heap", "codec")
 T_BASE = datetime(2026, 1, 5, tzinfo=UTC)
+# P(unreviewed), P(emergency), P(out of band) of causal and of benign changes
+RISK_CAUSAL: tuple[float, float, float] = (0.2, 0.06, 0.1)
+RISK_BENIGN: tuple[float, float, float] = (0.08, 0.02, 0.05)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,16 @@ class Case:
     alert_text: tuple[str, ...]
     cause: str | None
     scenario: str
+    # hidden truth for the oracle ceiling (synth_oracle): where and when the fault began
+    fault: Fault | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """The causal change's fault: the service it began on and the moment it began."""
+
+    service: str
+    start: datetime
 
 
 @dataclass(slots=True)
@@ -101,7 +114,7 @@ class Builder:
         kind = kind or pick(rng, _KINDS)
         n = len(self.changes)
         word = rng.choice(_WORDS)
-        risky = (0.2, 0.06, 0.1) if causal else (0.08, 0.02, 0.05)
+        risky = RISK_CAUSAL if causal else RISK_BENIGN
         services, resources = _placement(rng, service, kind)
         candidate = Candidate(
             ref=f"synth:{self.prefix}-{n}", kind=kind, summary=f"{kind} {service}: {word}",
