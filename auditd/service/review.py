@@ -11,8 +11,9 @@ approvals by one person and, unless the policy lets authors approve, self-approv
 A review rule's ``when`` condition sees the change's attributes: the stored versions its
 ``after_hash`` and ``before_hash`` name, as normalised (secrets are fingerprints; nothing is
 un-redacted).  They are read only for changes that a review rule with a condition may match,
-once per resource key (one history query, shared with the state-address lookup), so a
-listing whose rules have no conditions costs no attribute reads at all.
+all of a listing's at once by content hash (:meth:`Store.attributes`: one query per 500
+hashes), so a listing whose rules have no conditions costs no attribute reads at all and one
+whose conditions match every change a handful of queries, not one per resource key.
 """
 
 from __future__ import annotations
@@ -62,32 +63,37 @@ class Approved:
 
 @dataclass(slots=True)
 class _Versions:
-    """Stored versions of the resources being judged, read once per key and only on demand.
+    """Stored versions of the resources being judged, read only on demand.
 
-    One ``history`` query per key (~2 ms on SQLite: it also matches addresses, unindexed).
-    A store read of blobs by content hash, one ``IN`` query per few hundred hashes, would
-    serve :meth:`attrs` for a whole listing in a handful of queries; the store has none yet.
+    Attributes come by content hash, in bulk for all the changes a listing must look into
+    (:meth:`read`); the state addresses of a live key by its history (an indexed query per
+    key, needed only for a live change without an address near a recorded apply).
     """
 
     store: Store
     by_key: dict[ResourceKey, list[ResourceVersion]] = field(default_factory=dict)
-
-    def of(self, key: ResourceKey) -> list[ResourceVersion]:
-        found = self.by_key.get(key)
-        if found is None:
-            found = self.by_key[key] = self.store.history(key)
-        return found
+    by_hash: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)  # None: absent
 
     def state_addresses(self, key: ResourceKey) -> set[str]:
         """The Terraform addresses stored states give a live resource's key (same identity)."""
-        return {v.address for v in self.of(key) if v.origin is Origin.STATE and v.address}
+        found = self.by_key.get(key)
+        if found is None:
+            found = self.by_key[key] = self.store.history(key)
+        return {v.address for v in found if v.origin is Origin.STATE and v.address}
+
+    def read(self, changes: Sequence[Change]) -> None:
+        """Read the new and previous attributes of every change in ``changes`` not read yet."""
+        wanted = {h for c in changes for h in (c.after_hash, c.before_hash)
+                  if h is not None and h not in self.by_hash}
+        if wanted:
+            found = self.store.attributes(wanted)
+            self.by_hash.update((h, found.get(h)) for h in wanted)
 
     def attrs(self, change: Change) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
         """The attributes of the change's new and previous versions (None: no such version)."""
-        wanted = {change.after_hash, change.before_hash} - {None}
-        found = {v.content_hash: v.attrs for v in self.of(change.key)
-                 if v.content_hash in wanted}
-        return (found.get(change.after_hash or ""), found.get(change.before_hash or ""))
+        self.read([change])
+        return (self.by_hash.get(change.after_hash or ""),
+                self.by_hash.get(change.before_hash or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +108,16 @@ class _Judge:
     applies: Sequence[ChangeEvent]
     versions: _Versions
 
-    def subject(self, change: Change) -> Subject:
-        """What the review rules match on; with the stored attributes if a condition asks."""
-        bare = Subject.from_change(change)
-        if not self.rules.review_needs_attrs(bare):
-            return bare
-        after, before = self.versions.attrs(change)
-        return Subject.from_change(change, after, before)
+    def subjects(self, changes: Sequence[Change]) -> list[Subject]:
+        """What the review rules match on, per change; with the stored attributes where a
+        condition asks, read for all those changes at once."""
+        bare = [Subject.from_change(c) for c in changes]
+        needs = [self.rules.review_needs_attrs(s) for s in bare]
+        self.versions.read([c for c, n in zip(changes, needs, strict=True) if n])
+        return [Subject.from_change(c, *self.versions.attrs(c)) if n else s
+                for c, s, n in zip(changes, bare, needs, strict=True)]
 
-    def status(self, change: Change, recorded: Sequence[StoredApproval],
+    def status(self, change: Change, subject: Subject, recorded: Sequence[StoredApproval],
                baseline: bool) -> ReviewStatus:
         applied = (_applied_near(self.applies, change.observed_at, self.near)
                    if change.origin is not Origin.DECLARED else set())
@@ -120,7 +127,7 @@ class _Judge:
         return review_status(
             change, now=self.now, emergency_window=self.window,
             deploy_principals=self.principals, applied_addresses=applied,
-            policy=self.rules.review_policy(self.subject(change)),
+            policy=self.rules.review_policy(subject),
             recorded=[_recorded(a) for a in recorded], baseline=baseline)
 
 
@@ -161,7 +168,7 @@ def approve_change(rt: Runtime, change_id: int, by: str, reason: str, *,
                               "--reason 'checked the plan'")
     change = _stored_change(rt, change_id)
     judge = _judge(rt, [change], now, load_rules(rule_dirs or DEFAULT_RULE_DIRS))
-    policy = judge.rules.review_policy(judge.subject(change))
+    policy = judge.rules.review_policy(judge.subjects([change])[0])
     if not policy.author_may_approve and same_person(by, author_identity(change)):
         raise SelfApproval(
             f"{by} cannot approve change {change_id}: they are its author "
@@ -201,9 +208,10 @@ def _classify(rt: Runtime, changes: Sequence[Change],
     ids = [c.id for c in changes if c.id is not None]
     recorded = rt.store.approvals(ids)
     baseline = rt.store.baseline_changes(ids)
-    return [(c, judge.status(c, recorded.get(c.id, []) if c.id is not None else [],
+    subjects = judge.subjects(changes)
+    return [(c, judge.status(c, s, recorded.get(c.id, []) if c.id is not None else [],
                              c.id in baseline))
-            for c in changes]
+            for c, s in zip(changes, subjects, strict=True)]
 
 
 def _judge(rt: Runtime, changes: Sequence[Change], now: datetime | None,

@@ -8,7 +8,7 @@ driver errors into :mod:`auditd.errors`.  Only this package imports SQLAlchemy.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,6 +62,7 @@ from auditd.store.queries import (
     resource_history,
     scope_state,
     snapshots_back_to_full_look,
+    version_attributes,
 )
 from auditd.store.tokens import TokenRecord, Tokens
 
@@ -231,6 +232,15 @@ class Store:
     def history(self, key: ResourceKey | str, at: datetime | None = None) -> list[ResourceVersion]:
         with translate_errors(self.url), self.engine.connect() as conn:
             return resource_history(conn, key, at)
+
+    def attributes(self, content_hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``{content hash: attributes}`` of the stored versions with those hashes.
+
+        A few queries for any number of hashes (see :func:`version_attributes`); hashes the
+        store does not hold are absent from the answer.  Secrets stay fingerprints.
+        """
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return version_attributes(conn, content_hashes)
 
     def scope_state(self, scope: str, at: datetime | None = None) -> list[ResourceVersion]:
         with translate_errors(self.url), self.engine.connect() as conn:

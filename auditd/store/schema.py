@@ -11,6 +11,7 @@ compare, never ambiguous about time zones.
 - ``versions``: one row per distinct consecutive content of a resource, with its
   validity interval ``[valid_from, valid_to)`` and ``first_seen``/``last_seen``.
   ``valid_to IS NULL`` marks the current version.  An unchanged resource adds no row.
+  ``address`` is indexed: a resource's history is looked up by key or by Terraform address.
 - ``changes``: one row per added/removed/modified resource per snapshot, with
   the field-level diff; denormalised key columns make time-range filters fast, and
   ``(observed_at, id)`` — the API's page order — is one index, so a page is one range scan.
@@ -157,6 +158,7 @@ versions = Table(
         postgresql_where=text("valid_to IS NULL"),
     ),
     Index("ix_versions_scope_from", "scope_id", "valid_from"),
+    Index("ix_versions_address", "address"),  # history by Terraform address
 )
 
 changes = Table(
