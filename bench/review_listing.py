@@ -66,6 +66,7 @@ pack: bench-no-conditions
 disable: [review-ingress-open-to-world, review-ingress-rule-open-to-world]
 rules: []
 """
+VersionsClass = type[review_service._Versions]
 EVERY_TYPE = """
 pack: bench-every-type
 rules:
@@ -156,7 +157,8 @@ def replaced_history(store: Store, key: ResourceKey) -> list[ResourceVersion]:
         return [_version(row) for row in conn.execute(query)]
 
 
-def per_key_versions(history: Callable[[Store, ResourceKey], list[ResourceVersion]]) -> type:
+def per_key_versions(history: Callable[[Store, ResourceKey], list[ResourceVersion]],
+                     ) -> VersionsClass:
     """A ``_Versions`` reading attributes per resource key (once per key), as before."""
 
     class PerKey(review_service._Versions):
@@ -175,7 +177,7 @@ def per_key_versions(history: Callable[[Store, ResourceKey], list[ResourceVersio
     return PerKey
 
 
-PATHS: dict[str, type | None] = {
+PATHS: dict[str, VersionsClass | None] = {
     "bulk": None,  # the service as it is
     "per key, replaced query": per_key_versions(replaced_history),
     "per key, indexed history": per_key_versions(lambda s, k: s.history(k)),
@@ -185,7 +187,7 @@ PATHS: dict[str, type | None] = {
 # --- measuring --------------------------------------------------------------------------------
 
 
-def listing(rt: Runtime, dirs: list[Path], versions_class: type | None,
+def listing(rt: Runtime, dirs: list[Path], versions_class: VersionsClass | None,
             ) -> list[tuple[int | None, ReviewStatus]]:
     real = review_service._Versions
     if versions_class is not None:
@@ -237,7 +239,7 @@ def main() -> int:
             rt.close()
 
 
-Run = tuple[str, str, list[Path], type | None]  # policy, path, rule folders, _Versions
+Run = tuple[str, str, list[Path], VersionsClass | None]  # policy, path, rule folders, _Versions
 
 
 def report(rt: Runtime, cases: dict[str, list[Path]], rounds: int) -> int:
