@@ -6,9 +6,11 @@ Three levels of work, cheapest first:
    equal to the stored one means the resource is unchanged and is not even
    normalised;
 2. otherwise normalise and compare the SHA-256 content hash;
-3. only when the content hash differs, compute the field-level changes of the two
-   canonical trees (:func:`changed_fields`: dicts walked directly, DeepDiff on the
-   lists that differ).
+3. only when the content hash differs, re-apply the current normaliser to the stored
+   attributes (:mod:`auditd.diff.restate`): if that gives the new attributes, only the
+   normaliser changed (an upgrade), and the resource is *restated* -- a new stored form,
+   no change; otherwise compute the field-level changes against the restated attributes
+   (:func:`changed_fields`: dicts walked directly, DeepDiff on the lists that differ).
 
 Resources of the previous state missing from the snapshot become removals only
 where the snapshot is authoritative (:meth:`Snapshot.may_delete`).
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditd.diff.fields import field_changes
+from auditd.diff.restate import NewSide, restate
 from auditd.model import ChangeKind, FieldChange, Resource, ResourceKey, Snapshot
 from auditd.normalize import NORMALIZER_VERSION, HmacFingerprinter, normalize_attrs
 from auditd.normalize.canonical import canonical_json, content_hash
@@ -86,6 +89,8 @@ class DiffPlan:
     changes: list[PlannedChange] = field(default_factory=list)
     unchanged: list[tuple[PreparedResource, CurrentVersion]] = field(default_factory=list)
     refreshed_digests: list[tuple[int, bytes]] = field(default_factory=list)  # version id, digest
+    # Normalised differently only because the normaliser changed: a new stored form, no change.
+    restated: list[tuple[PreparedResource, CurrentVersion]] = field(default_factory=list)
     protected: list[CurrentVersion] = field(default_factory=list)  # unseen, not deletable
 
     def count(self, kind: ChangeKind) -> int:
@@ -147,19 +152,26 @@ def plan_snapshot(
             plan.refreshed_digests.append((cur.version_id, p.raw_digest))
         else:
             modified.append((p, cur))
-    _plan_modified(plan, modified, load_attrs)
+    _plan_modified(plan, modified, load_attrs, fp)
     _plan_removed(plan, snapshot, prepared, current)
     return plan
 
 
 def _plan_modified(plan: DiffPlan, modified: list[tuple[PreparedResource, CurrentVersion]],
-                   load_attrs: Callable[[Iterable[str]], Mapping[str, dict[str, Any]]]) -> None:
+                   load_attrs: Callable[[Iterable[str]], Mapping[str, dict[str, Any]]],
+                   fp: HmacFingerprinter) -> None:
     if not modified:
         return
     before = load_attrs({cur.content_hash for _, cur in modified})
     for p, cur in modified:
         assert p.attrs is not None
-        fields = changed_fields(before[cur.content_hash], p.attrs)
+        r = p.resource
+        judged = restate(before[cur.content_hash],
+                         NewSide(r.key.tf_type, r.sensitive_paths, p.attrs, p.canonical), fp)
+        if judged.normalisation_only:
+            plan.restated.append((p, cur))
+            continue
+        fields = changed_fields(judged.before, p.attrs)
         plan.changes.append(PlannedChange(ChangeKind.MODIFIED, p, cur, fields))
 
 

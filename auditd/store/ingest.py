@@ -1,5 +1,12 @@
 """Write one snapshot into the store: read the scope's current index, plan, write, commit.
 
+A resource whose stored form differs from the new snapshot's only because the normaliser
+changed (:mod:`auditd.diff.restate`) is *restated*: its current version is closed and a
+new one opened with the new form, but no change row is written -- the resource did not
+change, so nothing for review, listings, exports or correlation.  The append-only,
+hash-chained records (``changes`` and the rest, :mod:`auditd.auditlog`) are untouched;
+the new version's provenance says it was restated, and from which content.
+
 All of it happens in one transaction that holds the scope's write lock
 (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on the scope row on
 PostgreSQL), so a crash or an error at any point leaves the store exactly as
@@ -31,7 +38,7 @@ from auditd.diff.engine import (
 )
 from auditd.errors import KeyMismatch, StaleSnapshot
 from auditd.model import ChangeKind, ResourceKey, Snapshot
-from auditd.normalize import HmacFingerprinter
+from auditd.normalize import NORMALIZER_VERSION, HmacFingerprinter
 from auditd.store.schema import blobs, changes, meta, resources, scopes, snapshots, versions
 from auditd.timeutil import from_micros, to_micros
 
@@ -51,12 +58,15 @@ class IngestResult:
     added: int
     modified: int
     removed: int
-    unchanged: int
+    unchanged: int  # including the restated ones
     protected: int  # unseen but kept: the snapshot was incomplete for them
     new_versions: int
     # Terraform address (or key text when there is none) of every added, modified or
     # removed resource, sorted: what an apply event names as changed.
     changed_addresses: tuple[str, ...] = ()
+    # Unchanged resources stored anew because only the normaliser's output for them changed
+    # (a normaliser upgrade): each is a new version, and none is a change.
+    restated: int = 0
 
 
 def ingest_snapshot(conn: Connection, snapshot: Snapshot, fp: HmacFingerprinter, *,
@@ -111,9 +121,9 @@ def _ingest(conn: Connection, snapshot: Snapshot, fp: HmacFingerprinter, *,
         scope=snapshot.scope, snapshot_id=snapshot_id, taken_at=snapshot.taken_at,
         resources=len(prepared),
         added=plan.count(ChangeKind.ADDED), modified=plan.count(ChangeKind.MODIFIED),
-        removed=plan.count(ChangeKind.REMOVED), unchanged=len(plan.unchanged),
+        removed=plan.count(ChangeKind.REMOVED), unchanged=len(plan.unchanged) + len(plan.restated),
         protected=len(plan.protected), new_versions=new_versions,
-        changed_addresses=_changed_addresses(plan),
+        changed_addresses=_changed_addresses(plan), restated=len(plan.restated),
     )
 
 
@@ -250,11 +260,13 @@ def _write_plan(conn: Connection, plan: DiffPlan, target: _Target) -> int:
     """Write the plan.  Rows are built and sent a chunk at a time, so a snapshot where
     everything is new (the first one) never holds all its rows in memory at once."""
     new = [c for c in plan.changes if c.prepared is not None]
-    _insert_blobs(conn, [c.prepared for c in new if c.prepared is not None])
+    _insert_blobs(conn, [c.prepared for c in new if c.prepared is not None]
+                  + [p for p, _ in plan.restated])
     resource_ids = _resource_ids(conn, target.scope_id, [c for c in new if c.current is None])
     version_ids = _insert_versions(conn, new, resource_ids, target)
-    _close_versions(conn, [c.current.version_id for c in plan.changes if c.current is not None],
-                    target.taken_us)
+    restated = _insert_restated(conn, plan.restated, target)
+    _close_versions(conn, [c.current.version_id for c in plan.changes if c.current is not None]
+                    + [cur.version_id for _, cur in plan.restated], target.taken_us)
     _touch_unchanged(conn, plan, target.scope_id, target.taken_us)
     if plan.refreshed_digests:
         conn.execute(
@@ -263,7 +275,7 @@ def _write_plan(conn: Connection, plan: DiffPlan, target: _Target) -> int:
             [{"vid": v, "digest": d} for v, d in plan.refreshed_digests],
         )
     _insert_changes(conn, plan.changes, resource_ids, version_ids, target)
-    return len(version_ids)
+    return len(version_ids) + restated
 
 
 def _insert_blobs(conn: Connection, prepared: Sequence[PreparedResource]) -> None:
@@ -334,13 +346,36 @@ def _insert_versions(conn: Connection, new: Sequence[PlannedChange],
 def _version_row(c: PlannedChange, resource_ids: Mapping[tuple[str, str], int],
                  target: _Target) -> dict[str, Any]:
     assert c.prepared is not None
-    p = c.prepared
     rid = c.current.resource_id if c.current is not None else resource_ids[_text_key(c)]
-    return {"resource_id": rid, "scope_id": target.scope_id, "content_hash": p.content_hash,
-            "raw_digest": p.raw_digest, "snapshot_id": target.snapshot_id,
-            "valid_from": target.taken_us, "first_seen": target.taken_us,
-            "last_seen": target.taken_us, "address": p.resource.address,
-            "provenance": orjson.dumps(dict(p.resource.provenance)).decode()}
+    return _new_version(c.prepared, rid, target, c.prepared.resource.provenance)
+
+
+def _new_version(p: PreparedResource, resource_id: int, target: _Target,
+                 provenance: Mapping[str, Any]) -> dict[str, Any]:
+    return {"resource_id": resource_id, "scope_id": target.scope_id,
+            "content_hash": p.content_hash, "raw_digest": p.raw_digest,
+            "snapshot_id": target.snapshot_id, "valid_from": target.taken_us,
+            "first_seen": target.taken_us, "last_seen": target.taken_us,
+            "address": p.resource.address, "provenance": orjson.dumps(dict(provenance)).decode()}
+
+
+def _insert_restated(conn: Connection, restated: Sequence[tuple[PreparedResource, CurrentVersion]],
+                     target: _Target) -> int:
+    """A new version, and no change, per resource only the normaliser changed.
+
+    Its provenance is the snapshot's plus ``restated``: the content it replaces and the
+    normaliser version that wrote it, so ``history`` shows why a version starts there.
+    """
+    for chunk in _chunks(restated, _WRITE_CHUNK):
+        conn.execute(versions.insert(), [
+            _new_version(p, cur.resource_id, target, _restated_provenance(p, cur))
+            for p, cur in chunk])
+    return len(restated)
+
+
+def _restated_provenance(p: PreparedResource, cur: CurrentVersion) -> dict[str, Any]:
+    marker = {"from_hash": cur.content_hash, "normalizer_version": NORMALIZER_VERSION}
+    return {**p.resource.provenance, "restated": marker}
 
 
 def _close_versions(conn: Connection, version_ids: Sequence[int], taken_us: int) -> None:
