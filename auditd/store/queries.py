@@ -20,7 +20,17 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 
 from auditd.errors import QueryError
 from auditd.model import (
@@ -221,15 +231,17 @@ def resource_history(conn: Connection, key: ResourceKey | str,
                      at: datetime | None = None) -> list[ResourceVersion]:
     """All versions of a key (every scope and origin), or only those valid at ``at``.
 
-    ``key`` may also be a Terraform address, matched against stored addresses.  Both
-    tests are on ``versions`` columns, so each is an index probe (``ix_versions_resource_from``
-    through the key's resource ids, ``ix_versions_address``); an OR across the two tables
-    (``resources.key_text = :k OR versions.address = :k``) scanned every version.
+    ``key`` may also be a Terraform address, matched against stored addresses.  The two
+    matches are a UNION of version ids, each an index probe (``ix_resources_key_text`` then
+    ``ix_versions_resource_from``; ``ix_versions_address``), on SQLite and PostgreSQL alike;
+    an OR across the two tables (``resources.key_text = :k OR versions.address = :k``)
+    scanned every version.
     """
     text = str(key)
-    query = _versions_query().where(or_(
-        versions.c.resource_id.in_(select(resources.c.id).where(resources.c.key_text == text)),
-        versions.c.address == text))
+    by_key = (select(versions.c.id).join(resources, versions.c.resource_id == resources.c.id)
+              .where(resources.c.key_text == text))
+    by_address = select(versions.c.id).where(versions.c.address == text)
+    query = _versions_query().where(versions.c.id.in_(union(by_key, by_address)))
     if at is not None:
         query = _valid_at(query, at)
     query = query.order_by(scopes.c.name, resources.c.origin, versions.c.valid_from)

@@ -3,8 +3,9 @@
 ``Store.history(key)`` matches a key or a Terraform address.  Without an index on
 ``versions.address`` (and with the OR spanning ``resources`` and ``versions``) every
 lookup scanned all versions: ~2 ms per key on 5,000 changes in SQLite, paid once per key
-by the review listing and the state-address lookup.  The query now tests two ``versions``
-columns, each with an index, which SQLite (multi-index OR) and PostgreSQL (bitmap OR) probe.
+by the review listing and the state-address lookup.  The query is now a UNION of the
+versions of the key's resources and the versions with that address, each an index probe
+on SQLite and PostgreSQL.
 
 Revision ID: 0011
 Revises: 0010
