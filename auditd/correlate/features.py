@@ -34,7 +34,7 @@ FEATURES: tuple[str, ...] = (
     "blind_t_10m", "blind_same_service", "callee_degraded_first",
     "own_lag_3_15m", "own_lag_15_60m", "own_lag_1_3h", "own_lag_3h_plus",
     "older_version_bad", "first_bad_version", "late_t_10m", "late_t_1h",
-    "onset_0_1m", "onset_1_3m",
+    "onset_0_1m", "onset_1_3m", "onset_3_6m", "onset_6_10m", "onset_10_20m",
 )
 # time to effect: (own degradation start - change start) in bins, each with its fitted weight,
 # so the fit learns how long faults take to show (a learned histogram, not monotone recency)
@@ -44,7 +44,8 @@ LAG_BINS: tuple[tuple[str, float, float], ...] = (
 # onset minus change start in bins: an alert needs time to fire, so a change that started
 # moments before the onset is less likely the cause than recency alone says (fitted)
 ONSET_BINS: tuple[tuple[str, float, float], ...] = (
-    ("onset_0_1m", 0.0, 1.0), ("onset_1_3m", 1.0, 3.0))
+    ("onset_0_1m", 0.0, 1.0), ("onset_1_3m", 1.0, 3.0), ("onset_3_6m", 3.0, 6.0),
+    ("onset_6_10m", 6.0, 10.0), ("onset_10_20m", 10.0, 20.0))
 LAG_TOLERANCE = 1.0  # minutes
 INCIDENT_SPAN_S = 30 * 60.0  # version gaps are measured from this long before onset
 _WORD = re.compile(r"[a-z0-9]+")
