@@ -41,8 +41,10 @@ FEATURES: tuple[str, ...] = (
 LAG_BINS: tuple[tuple[str, float, float], ...] = (
     ("own_lag_3_15m", 3.0, 15.0), ("own_lag_15_60m", 15.0, 60.0),
     ("own_lag_1_3h", 60.0, 180.0), ("own_lag_3h_plus", 180.0, math.inf))
-# onset minus change start in bins: an alert needs time to fire, so a change that started
-# moments before the onset is less likely the cause than recency alone says (fitted)
+# onset minus change start in bins, when the incident's service shows no degradation start:
+# an alert needs time to fire, so a change that started moments before the onset is less
+# likely the cause than recency alone says, and one a quarter hour before is less likely too
+# (fitted; with a degradation start seen, the time to it is what counts)
 ONSET_BINS: tuple[tuple[str, float, float], ...] = (
     ("onset_0_1m", 0.0, 1.0), ("onset_1_3m", 1.0, 3.0), ("onset_3_6m", 3.0, 6.0),
     ("onset_6_10m", 6.0, 10.0), ("onset_10_20m", 10.0, 20.0))
@@ -189,9 +191,10 @@ def _time_features(v: dict[str, float], facts: Facts) -> None:
     v["t_10m"] = math.exp(-minutes / 10)
     v["t_1h"] = math.exp(-minutes / 60)
     v["t_6h"] = math.exp(-minutes / 360)
-    for name, low, high in ONSET_BINS:
-        if low <= minutes < high:
-            v[name] = 1.0
+    if facts.lag_minutes is None:  # no degradation seen: time to onset stands in for it
+        for name, low, high in ONSET_BINS:
+            if low <= minutes < high:
+                v[name] = 1.0
     if facts.minutes_since_finish is not None:
         v["finished_10m"] = math.exp(-facts.minutes_since_finish / 10)
     v["in_progress"] = float(facts.in_progress)
