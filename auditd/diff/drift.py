@@ -164,7 +164,7 @@ def _update(inp: DriftInput, stack: Stack, declared: Resource, state: Resource) 
     if ignored is None:
         return
     want = mask_paths(declared.attrs, ignored) if ignored else declared.attrs
-    fields = declared_fields(want, state.attrs)
+    fields = declared_fields(want, state.attrs, state.key.tf_type)
     if fields:
         yield _drift(inp, DriftKind.UNAPPLIED, state, stack=stack, fields=fields,
                      before=state.attrs, after=want, action="update")

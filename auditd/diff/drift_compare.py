@@ -11,7 +11,9 @@
   blocks are matched as multisets by *subsumption* (every known declared key must
   equal the state's; state defaults the block does not set are ignored), scalars
   compare under Terraform's conversions (``"22" == 22``).  ``tags_all`` is never
-  compared: Terraform computes it from ``default_tags``.
+  compared: Terraform computes it from ``default_tags``.  A declared value that
+  stands for several applied ones (a family-only ECS task definition) matches any
+  of them (:mod:`auditd.diff.drift_declared_forms`).
 
 Field paths are Terraform-style; ``before`` is the applied (state) side, ``after``
 the live or declared side.  Pure: no I/O.
@@ -23,6 +25,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from auditd.diff.drift_declared_forms import declared_matches
 from auditd.diff.drift_sets import set_aware_fields
 from auditd.model import FieldChange, is_unknown
 from auditd.normalize.typerules import rules_for
@@ -80,13 +83,18 @@ def _empty_noise(change: FieldChange) -> bool:
     return is_empty(change.before) and is_empty(change.after)
 
 
-def declared_fields(declared: Mapping[str, Any],
-                    state: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    """Differences on what the configuration sets, known values only (state → declared)."""
+def declared_fields(declared: Mapping[str, Any], state: Mapping[str, Any],
+                    tf_type: str = "") -> tuple[FieldChange, ...]:
+    """Differences on what the configuration sets, known values only (state → declared).
+
+    ``tf_type`` enables the type's declared forms (a family-only task definition).
+    """
     out: list[FieldChange] = []
     for key, value in declared.items():
         have = state.get(key)
         if value == have or key == COMPUTED_FROM_DEFAULT_TAGS or key.startswith("__"):
+            continue
+        if declared_matches(tf_type, key, value, have):
             continue
         out.extend(_compare(value, have, (key,)))
     return tuple(sorted(out, key=lambda c: c.path))

@@ -22,10 +22,11 @@ __all__ = ["RatedDrift", "evaluate_drift", "refine_fields"]
 
 def refine_fields(kind: str, before: Mapping[str, Any], after: Mapping[str, Any], *,
                   mapped: frozenset[str] | None = None,
-                  set_fields: frozenset[str] = frozenset()) -> tuple[FieldChange, ...]:
+                  set_fields: frozenset[str] = frozenset(),
+                  tf_type: str = "") -> tuple[FieldChange, ...]:
     """The compare rule of ``kind``: declared vs state for ``unapplied``, else live vs state."""
     if kind == "unapplied":
-        return declared_fields(after, before)
+        return declared_fields(after, before, tf_type)
     return live_fields(after, before, mapped, set_fields)
 
 
@@ -35,7 +36,8 @@ def _refiner(mapped: Mapping[str, frozenset[str]], tf_type: str) -> Refine:
 
     def refine(kind: str, before: Mapping[str, Any],
                after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-        return refine_fields(kind, before, after, mapped=fields, set_fields=sets)
+        return refine_fields(kind, before, after, mapped=fields, set_fields=sets,
+                             tf_type=tf_type)
     return refine
 
 
