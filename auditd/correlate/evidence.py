@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ class Degradation:
 
 
 class _Metric:
-    __slots__ = ("buckets", "pooled")
+    __slots__ = ("buckets", "pooled", "shared_minutes")
 
     def __init__(self, series: Sequence[Series]) -> None:
         self.pooled = IndexedSeries((t, v) for s in series for t, v in zip(s.times, s.values,
@@ -79,6 +80,14 @@ class _Metric:
                     cell = self.buckets[int(t // MINUTE)].setdefault(one.version, [0.0, 0.0])
                     cell[0] += v
                     cell[1] += 1
+        # per version, the sorted minutes it shares with another version: the only minutes
+        # a version gap can pair, so a gap query skips the rest (and unseen versions at once)
+        self.shared_minutes: dict[str, list[int]] = defaultdict(list)
+        for minute in sorted(self.buckets):
+            cells = self.buckets[minute]
+            if len(cells) >= 2:
+                for version in cells:
+                    self.shared_minutes[version].append(minute)
 
     def minute_mean(self, minute: int) -> float | None:
         cells = self.buckets.get(minute)
@@ -170,10 +179,11 @@ def _paired_gap(name: str, metric: _Metric, span: tuple[float, float], version: 
                 previous: str | None) -> VersionGap | None:
     diffs, news, olds = [], [], []
     start, end = span
-    for minute in range(int(start // MINUTE), int(end // MINUTE) + 1):
-        cells = metric.buckets.get(minute)
-        if not cells or version not in cells or len(cells) < 2:
-            continue
+    minutes = metric.shared_minutes.get(version, ())
+    first = bisect_left(minutes, int(start // MINUTE))
+    last = bisect_right(minutes, int(end // MINUTE))
+    for minute in minutes[first:last]:
+        cells = metric.buckets[minute]
         new_sum, new_n = cells[version]
         baseline = [previous] if previous in cells and previous != version else \
             [v for v in cells if v != version]
