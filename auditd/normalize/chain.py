@@ -27,7 +27,8 @@ __all__ = ["CHAIN", "NORMALIZER_VERSION", "Step", "normalize_attrs", "normalize_
 # 2: secrets canonicalised before fingerprinting, blank secrets kept blank, policy
 #    statements sorted on their final form, policies nested in blocks parsed.
 # 6: an ECS service's cluster and task_definition in their short forms (references.py).
-NORMALIZER_VERSION = 6
+# 7: an ECS service's iam_role as the role's name (references.py).
+NORMALIZER_VERSION = 7
 
 Attrs = dict[str, Any]
 Step = Callable[[Mapping[str, Any], TypeRules, Sequence[str], Fingerprinter], Attrs]

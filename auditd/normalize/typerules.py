@@ -14,7 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditd.normalize.references import ValueForms, cluster_name, task_definition_revision
+from auditd.normalize.references import (
+    ValueForms,
+    cluster_name,
+    role_name,
+    task_definition_revision,
+)
 
 __all__ = ["DEFAULT_RULES", "IMPORT_ID_TYPES", "TypeRules", "import_id", "register_type_rules",
            "rules_for"]
@@ -117,12 +122,14 @@ _REGISTRY: dict[str, TypeRules] = {
     "aws_route53_zone": DEFAULT_RULES.extended(set_fields=frozenset({"vpc"})),
     "aws_ecs_cluster": DEFAULT_RULES.extended(set_fields=frozenset({"setting"})),
     "aws_lb": DEFAULT_RULES.extended(set_fields=frozenset({"subnets", "subnet_mapping"})),
-    # cluster and task_definition: an ARN or a name / family:revision, as configured (the
-    # provider saves them "in the same format"); AWS answers ARNs.  Compared short.
+    # cluster, task_definition and iam_role: an ARN or a name / family:revision, as
+    # configured (the provider saves them "in the same format"); AWS answers ARNs.
+    # Compared short.
     "aws_ecs_service": DEFAULT_RULES.extended(
         set_fields=frozenset({"load_balancer", "subnets", "capacity_provider_strategy"}),
         volatile_fields=frozenset({"desired_count_actual", "running_count", "pending_count"}),
-        value_forms=(("cluster", cluster_name), ("task_definition", task_definition_revision)),
+        value_forms=(("cluster", cluster_name), ("task_definition", task_definition_revision),
+                     ("iam_role", role_name)),
     ),
     # Containers, their environment and secrets: orders the provider itself sorts by name
     # (older providers kept the configured order), so they mean nothing.

@@ -144,7 +144,7 @@ def test_an_upgrade_restates_untouched_services_and_keeps_a_real_change(
     worker = cli.json("history", WORKER)
     assert [v["attributes"]["cluster"] for v in worker] == [f"{ARN}:cluster/apps", "apps"]
     assert worker[1]["provenance"]["restated"] == {"from_hash": worker[0]["content_hash"],
-                                                   "normalizer_version": 6}
+                                                   "normalizer_version": chain.NORMALIZER_VERSION}
     report = checkpoint_and_verify(cli)
     assert report["verified_rows"]["changes"] == 4  # 3 baseline + the real one
     code, out_text, err = cli("db", "check")

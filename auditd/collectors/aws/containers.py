@@ -92,10 +92,10 @@ class EcsCluster(AWSType):
 
 @aws_type
 class EcsService(AWSType):
-    """Services, listed per cluster.  Maps: name, cluster and task_definition (AWS answers
-    ARNs; the normaliser compares both in their short forms, cluster name and
-    ``family:revision``, as the provider stores them when configured so:
-    :mod:`auditd.normalize.references`), desired_count, launch_type,
+    """Services, listed per cluster.  Maps: name, cluster, task_definition and iam_role
+    (``roleArn``; AWS answers ARNs, the normaliser compares all three in their short forms,
+    cluster name, ``family:revision`` and role name, as the provider stores them when
+    configured so: :mod:`auditd.normalize.references`), desired_count, launch_type,
     scheduling_strategy, platform_version, health_check_grace_period_seconds,
     enable_execute_command, enable_ecs_managed_tags, propagate_tags, load_balancer,
     network_configuration, tags_all."""
@@ -124,6 +124,7 @@ class EcsService(AWSType):
             "id": raw["serviceArn"], "name": text(svc.get("serviceName")),
             "cluster": text(svc.get("clusterArn")),
             "task_definition": text(svc.get("taskDefinition")),
+            "iam_role": _role_arn(svc),
             "desired_count": int(svc.get("desiredCount") or 0),
             "launch_type": text(svc.get("launchType")),
             "scheduling_strategy": text(svc.get("schedulingStrategy")),
@@ -136,6 +137,14 @@ class EcsService(AWSType):
             "network_configuration": _network_configuration(svc.get("networkConfiguration")),
             "tags_all": tags_of(svc.get("tags"), key="key", value="value"),
         }
+
+
+def _role_arn(svc: Mapping[str, Any]) -> str | None:
+    """``roleArn``, or None without one (not ``""``): the normaliser drops None, so a
+    service without a role is stored as it was before ``iam_role`` was read, and reading
+    it records no change for it (state's ``""`` and absent compare equal)."""
+    role = svc.get("roleArn")
+    return str(role) if role else None
 
 
 def _service_load_balancer(lb: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Scenarios for the container types: ECR repositories, ECS clusters."""
+"""Scenarios for the container types: ECR repositories, ECS clusters, services and
+task definitions."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def ecs_task_definition() -> dict[str, str]:
     return {"id": "web", "arn": arn}
 
 
+def ecs_service_role() -> str:
+    """A service role with a path, as a load-balanced ECS service uses one: its ARN."""
+    made = client("iam").create_role(RoleName="ecs-service", Path="/service-role/",
+                                     AssumeRolePolicyDocument="{}")["Role"]
+    return str(made["Arn"])
+
+
 @scenario("aws_ecs_service")
 def ecs_service() -> dict[str, str]:
     ecs = client("ecs")
@@ -55,7 +63,11 @@ def ecs_service() -> dict[str, str]:
     task = register_web(ecs)
     made = ecs.create_service(cluster="apps", serviceName="api", taskDefinition=task,
                               desiredCount=2, launchType="EC2", propagateTags="SERVICE",
+                              role=ecs_service_role(),
                               tags=[{"key": "team", "value": "api"}])["service"]
     ecs.create_service(cluster="apps", serviceName="old", taskDefinition=task, desiredCount=0)
     ecs.delete_service(cluster="apps", service="old")  # INACTIVE: gone for Terraform
-    return {"id": made["serviceArn"], "cluster": cluster, "task_definition": task}
+    # iam_role: the provider's name form when configured by name (the ARN's resource
+    # without "role/", path included); live answers the ARN.
+    return {"id": made["serviceArn"], "cluster": cluster, "task_definition": task,
+            "iam_role": "service-role/ecs-service"}
