@@ -85,10 +85,13 @@ def report_dict(report: AwsReport) -> dict[str, Any]:
 
 
 def _account_dict(a: AccountReport) -> dict[str, Any]:
+    from auditd.render.ingest_counts import restated_counts
+
     result = None if a.result is None else {
         "snapshot_id": a.result.snapshot_id, "resources": a.result.resources,
         "added": a.result.added, "modified": a.result.modified, "removed": a.result.removed,
-        "unchanged": a.result.unchanged, "protected": a.result.protected}
+        "unchanged": a.result.unchanged, "protected": a.result.protected,
+        **restated_counts(a.result)}
     errors = [{"kind": e.kind, "message": e.message,
                "selector": None if e.selector is None else {
                    "account": e.selector.account, "region": e.selector.region,
@@ -116,6 +119,7 @@ def print_report(report: AwsReport) -> None:
 
 def _print_account(a: AccountReport) -> None:
     from auditd.render import console
+    from auditd.render.ingest_counts import restated_text
 
     if a.result is None:
         console.print(f"[bold]{a.label}[/]: not collected")
@@ -124,6 +128,7 @@ def _print_account(a: AccountReport) -> None:
     console.print(f"[bold]{a.scope}[/] ({a.label}, {len(a.regions)} region(s)): "
                   f"{r.resources} resources: [green]{r.added} added[/], "
                   f"[yellow]{r.modified} modified[/], [red]{r.removed} removed[/]"
+                  + (f", {restated_text(r)}" if r.restated else "")
                   + (f", [bold]{r.protected} kept unseen[/]" if r.protected else ""))
     for tf_type, count in a.counts.items():
         console.print(f"  {tf_type:<40} {count:>6}")

@@ -56,11 +56,13 @@ def report_dict(report: ImagesReport) -> dict[str, Any]:
 
 
 def _registry_dict(r: RegistryReport) -> dict[str, Any]:
+    from auditd.render.ingest_counts import restated_counts
+
     result = None if r.result is None else {
         "snapshot_id": r.result.snapshot_id, "added": r.result.added,
         "modified": r.result.modified, "removed": r.result.removed,
         "unchanged": r.result.unchanged, "protected": r.result.protected,
-        "complete": not r.errors}
+        "complete": not r.errors, **restated_counts(r.result)}
     return {"registry": r.registry, "scope": r.scope, "source": r.source, "result": result,
             "errors": [{"kind": e.kind, "message": e.message} for e in r.errors],
             "refs": [_ref_dict(o) for o in r.refs]}
@@ -83,6 +85,7 @@ def print_report(report: ImagesReport) -> None:
     from rich.text import Text
 
     from auditd.render import console
+    from auditd.render.ingest_counts import restated_text
 
     for registry in report.registries:
         r = registry.result
@@ -91,6 +94,7 @@ def print_report(report: ImagesReport) -> None:
         console.print(Text.assemble((registry.scope, "bold"), f" ({registry.source}): "
                                     f"{len(registry.refs)} ref(s): {r.added} added, "
                                     f"{r.modified} moved, {r.removed} removed"
+                                    + (f", {restated_text(r)}" if r.restated else "")
                                     + (f", {r.protected} kept unseen" if r.protected else "")))
     console.print(f"[bold]{report.refs} image ref(s)[/]: {report.changed} changed, "
                   f"{report.unchanged} unchanged, {len(report.warnings)} warning(s), "

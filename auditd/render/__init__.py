@@ -80,18 +80,24 @@ def scope_dict(s: ScopeInfo) -> dict[str, Any]:
 
 
 def import_outcome_dict(o: ImportOutcome) -> dict[str, Any]:
+    from auditd.render.ingest_counts import restated_counts
+
     r = o.result
     return {"source": o.source, "scope": r.scope, "snapshot_id": r.snapshot_id,
             "resources": r.resources, "added": r.added, "modified": r.modified,
             "removed": r.removed, "unchanged": r.unchanged, "protected": r.protected,
-            "new_versions": r.new_versions}
+            "new_versions": r.new_versions, **restated_counts(r)}
 
 
 def print_import_outcome(o: ImportOutcome) -> None:
+    from auditd.render.ingest_counts import restated_text
+
     r = o.result
+    restated = restated_text(r)  # among the unchanged: no change was recorded for them
     line = (f"{o.source}: scope {r.scope}: {r.resources} resources — "
             f"[green]{r.added} added[/], [yellow]{r.modified} modified[/], "
-            f"[red]{r.removed} removed[/], {r.unchanged} unchanged")
+            f"[red]{r.removed} removed[/], {r.unchanged} unchanged"
+            + (f" ({restated})" if restated else ""))
     if r.protected:
         line += (f", [bold]{r.protected} not seen but kept[/] "
                  "(the snapshot was incomplete for them)")

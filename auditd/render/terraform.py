@@ -51,9 +51,11 @@ def terraform_report_dict(report: TerraformReport) -> dict[str, Any]:
 
 
 def _result_dict(r: IngestResult) -> dict[str, Any]:
+    from auditd.render.ingest_counts import restated_counts
+
     return {"snapshot_id": r.snapshot_id, "resources": r.resources, "added": r.added,
             "modified": r.modified, "removed": r.removed, "unchanged": r.unchanged,
-            "protected": r.protected}
+            "protected": r.protected, **restated_counts(r)}
 
 
 def _event_dict(e: ChangeEvent) -> dict[str, Any]:
@@ -62,8 +64,11 @@ def _event_dict(e: ChangeEvent) -> dict[str, Any]:
 
 
 def _counts(r: IngestResult) -> str:
+    from auditd.render.ingest_counts import restated_text
+
     line = (f"{r.resources} resources: [green]{r.added} added[/], [yellow]{r.modified} "
             f"modified[/], [red]{r.removed} removed[/]")
+    line += f", {restated_text(r)}" if r.restated else ""
     return line + (f", [bold]{r.protected} kept unseen[/]" if r.protected else "")
 
 
