@@ -6,11 +6,19 @@ machine's server (``DRIFTAUDIT_TEST_PG``, default
 dropped afterwards.  When the server is unreachable they are skipped locally,
 but fail under CI (``CI=true``) so a broken PostgreSQL set-up cannot pass silently.
 Under CI, Hypothesis runs derandomized (profile ``ci``).
+
+moto keeps its simulated AWS in process-wide backends, shared by ``mock_aws`` and by
+every in-process ``ThreadedMotoServer``.  ``mock_aws`` empties them on entry and exit;
+a server does not, so what one test module creates would be counted by the next one
+that runs in the same process (pytest-xdist hands any test to any worker).  Every
+module therefore ends with moto's backends reset (``moto_left_clean``, autouse), and a
+function-scoped server fixture requests ``moto_reset`` to start and end each test clean.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,3 +97,35 @@ def cli_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("DRIFTAUDIT_CONFIG", "DRIFTAUDIT_DB", "DRIFTAUDIT_STORE__URL"):
         monkeypatch.delenv(name, raising=False)
     return state
+
+
+def reset_moto() -> None:
+    """Empty moto's in-process backends, as a server's ``POST /moto-api/reset`` does.
+
+    A no-op when moto was never imported: nothing can have been created, and plain test
+    runs do not pay for importing it.  Works whether or not a server is still running.
+    """
+    if "moto" not in sys.modules:
+        return
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def moto_left_clean() -> Iterator[None]:
+    """After each test module (and its module-scoped moto servers), no moto state is left.
+
+    Autouse fixtures are set up first in their scope, so this is torn down after the
+    module's own fixtures, i.e. after any server they started has stopped.
+    """
+    yield
+    reset_moto()
+
+
+@pytest.fixture
+def moto_reset() -> Iterator[None]:
+    """moto's backends are empty when the test starts and reset again when it ends."""
+    reset_moto()
+    yield
+    reset_moto()

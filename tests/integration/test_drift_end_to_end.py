@@ -11,7 +11,6 @@ into ``missing`` (the false-missing guard end to end).
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,8 @@ EGRESS = {**RULE_443, "cidr_blocks": ["0.0.0.0/0"], "from_port": 0, "to_port": 0
 
 
 @pytest.fixture
-def endpoint(cli_state: Path) -> Iterator[str]:
+def endpoint(cli_state: Path, moto_reset: None) -> Iterator[str]:
     with moto_server(WEST) as url:
-        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(reset, timeout=10):  # moto's state is per process
-            pass
         yield url
 
 
