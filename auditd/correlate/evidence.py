@@ -10,7 +10,10 @@ Three measurements, each per metric, the most damning metric winning:
   which is the second difference of a difference-in-differences.
 * :meth:`ServiceTelemetry.degradation` — when the incident's service started to
   degrade: the earliest minute of the run of abnormal minutes that reaches the
-  onset (abnormal: more than 4 robust standard deviations from the median).
+  onset (abnormal: more than 4 robust standard deviations from the median).  The
+  minute near the onset that anchors the run must have an abnormal neighbour: one
+  abnormal minute alone is a blip (a spike on one instance lifts a minute's mean
+  past 4 deviations), not a degradation, as an alert rule's ``for:`` would agree.
 
 Metrics whose name says higher is better (``success``, ``throughput``, ``rps``,
 ``availability``, ``apdex``) count a drop as bad.  Pure: no I/O.
@@ -217,7 +220,8 @@ def _degradation(name: str, metric: _Metric, since: float, onset: float) -> Degr
         value = means.get(minute)
         return value is not None and sign * (value - centre) > ABNORMAL_SDS * spread
 
-    anchor = next((m for m in (last, last - 1, last + 1, last + 2, last - 2) if abnormal(m)), None)
+    anchor = next((m for m in (last, last - 1, last + 1, last + 2, last - 2)
+                   if abnormal(m) and (abnormal(m - 1) or abnormal(m + 1))), None)
     if anchor is None:
         return None
     earliest, quiet = anchor, 0
