@@ -38,3 +38,22 @@ def test_nan_and_unsorted_points() -> None:
     shuffled = Series("s", "m", "i", "", (3.0, 1.0, 2.0), (30.0, 10.0, 20.0))
     got = MemorySeries([shuffled]).series("s", before(10**8), before(-(10**8)))
     assert got[0].times == (1.0, 2.0, 3.0) and got[0].values == (10.0, 20.0, 30.0)
+
+
+def _with_spike(points: list[Series], instance: str, minutes_before: float,
+                factor: float) -> list[Series]:
+    """``points`` with one instance's value ``minutes_before`` onset multiplied by ``factor``."""
+    at = before(minutes_before).timestamp()
+    return [Series(s.service, s.metric, s.instance, s.version, s.times,
+                   tuple(v * factor if s.instance == instance and t == at else v
+                         for t, v in zip(s.times, s.values, strict=True)))
+            for s in points]
+
+
+def test_one_spiking_minute_at_the_onset_is_a_blip_two_abnormal_minutes_a_degradation() -> None:
+    blip = ServiceTelemetry("calm", _with_spike(series("calm"), "i-0", 0, 4.0))
+    assert blip.degradation(before(120).timestamp(), ONSET.timestamp()) is None
+    two = _with_spike(_with_spike(series("calm"), "i-0", 0, 4.0), "i-1", 1, 4.0)
+    found = ServiceTelemetry("calm", two).degradation(before(120).timestamp(),
+                                                        ONSET.timestamp())
+    assert found is not None and round((ONSET.timestamp() - found.started) / 60) == 1
