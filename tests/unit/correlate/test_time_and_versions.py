@@ -73,3 +73,18 @@ def test_recency_after_the_degradation_began_has_its_own_weights() -> None:
     late_values = facts["late-cfg"].values  # type: ignore[attr-defined]
     assert "t_10m" not in late_values and late_values["late_t_10m"] > 0.9
     assert "late_t_10m" not in facts["early-cfg"].values  # type: ignore[attr-defined]
+
+
+def test_time_to_onset_is_binned_only_where_no_degradation_start_is_seen() -> None:
+    """Without telemetry the onset bins stand in; with a degradation seen they stay out."""
+    changes = [change(f"c{m}", m, kind="config") for m in (0.5, 2, 4, 8, 15, 40)]
+    blind = by_ref(scored(changes))
+    onset_bins = {ref: {n for n in f.values if n.startswith("onset_")}  # type: ignore[attr-defined]
+                  for ref, f in blind.items()}
+    assert onset_bins == {"c0.5": {"onset_0_1m"}, "c2": {"onset_1_3m"}, "c4": {"onset_3_6m"},
+                          "c8": {"onset_6_10m"}, "c15": {"onset_10_20m"}, "c40": set()}
+    seen = by_ref(scored(changes, series("checkout", steps=((5, 10.0, None),))))
+    assert not any(n.startswith("onset_") for f in seen.values()
+                   for n in f.values)  # type: ignore[attr-defined]
+    coef = default_weights().coef  # fitted: an alert within a minute of a change is unlikely
+    assert coef["onset_0_1m"] < coef["onset_3_6m"]
