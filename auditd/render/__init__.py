@@ -9,18 +9,19 @@ and :mod:`.drift`, all re-exported here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.console import Console
 from rich.text import Text
 
-from auditd.diff.fields import field_changes
 from auditd.model import Change, ChangeKind, FieldChange, ResourceVersion
 from auditd.normalize.secrets import FINGERPRINT_PREFIX, is_fingerprint
-from auditd.service import ImportOutcome
-from auditd.store import ScopeInfo
 from auditd.timeutil import iso_utc
+
+if TYPE_CHECKING:  # annotations only: the service and store are slow to import
+    from auditd.service import ImportOutcome
+    from auditd.store import ScopeInfo
 
 __all__ = [
     "change_dict",
@@ -151,6 +152,8 @@ def print_changes(found: Sequence[Change]) -> None:
 
 def print_history(key: str, versions: Sequence[ResourceVersion]) -> None:
     """Each (scope, origin) stream: its first version in full, then what each later one changed."""
+    from auditd.diff.fields import field_changes  # DeepDiff: slow to import, needed here only
+
     if not versions:
         console.print(f"no stored version of {key}")
         return

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from auditd.model import Incident
 from auditd.render import _aligned, console, err_console
-from auditd.service.correlation import EventsOutcome
 from auditd.timeutil import iso_utc as _ts
+
+if TYPE_CHECKING:  # annotations only: the correlation service is slow to import
+    from auditd.service.correlation import EventsOutcome
 
 __all__ = [
     "events_outcome_dict",

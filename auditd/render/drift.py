@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from auditd.diff.drift_coverage import Coverage, CoverageCount
-from auditd.diff.drift_eval import RatedDrift
 from auditd.render import _aligned, _field_line, console
-from auditd.service.drift import DriftOutcome
 from auditd.timeutil import iso_utc as _ts
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the diff engine and drift service are slow to import
+    from auditd.diff.drift_coverage import Coverage, CoverageCount
+    from auditd.diff.drift_eval import RatedDrift
+    from auditd.service.drift import DriftOutcome
     from auditd.store.findings import StoredFinding, Transition
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",

@@ -7,15 +7,17 @@ The JSON of a change's review (:func:`review_dict`) is the ``unreviewed --json``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from auditd.model import Change
 from auditd.render import console
 from auditd.rules.review_status import ReviewState, ReviewStatus
-from auditd.store import StoredApproval
 from auditd.timeutil import iso_utc as _ts
+
+if TYPE_CHECKING:  # annotations only: the store (SQLAlchemy) is slow to import
+    from auditd.store import StoredApproval
 
 __all__ = ["approval_dict", "print_approved", "print_review", "print_unreviewed",
            "review_dict"]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.text import Text
 
 from auditd.model import Change, ChangeEvent, ResourceVersion
 from auditd.render import _field_line, console, err_console
-from auditd.service.terraform import TerraformReport
-from auditd.store import IngestResult
 from auditd.timeutil import iso_utc as _ts
+
+if TYPE_CHECKING:  # annotations only: the Terraform service and store are slow to import
+    from auditd.service.terraform import TerraformReport
+    from auditd.store import IngestResult
 
 __all__ = [
     "print_declared",

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-from auditd.collectors.snapshot_file import read_snapshot_file
 from auditd.config import Settings
 from auditd.keys import load_fingerprinter
 from auditd.model import Change, Origin, ResourceKey, ResourceVersion
@@ -71,6 +70,8 @@ class ImportOutcome:
 def import_snapshots(rt: Runtime, paths: Sequence[str],
                      on_done: Callable[[ImportOutcome], None] | None = None) -> list[ImportOutcome]:
     """Import files in order; each is its own transaction, stopping at the first error."""
+    from auditd.collectors.snapshot_file import read_snapshot_file  # slow import, used here only
+
     outcomes = []
     for path in paths:
         snapshot, name = read_snapshot_file(path, max_bytes=rt.settings.snapshot.max_bytes)

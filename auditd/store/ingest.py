@@ -21,26 +21,26 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, CursorResult, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from auditd.diff.engine import (
-    CurrentVersion,
-    DiffPlan,
-    KeyTuple,
-    PlannedChange,
-    PreparedResource,
-    plan_snapshot,
-    prepare_resources,
-)
 from auditd.errors import KeyMismatch, StaleSnapshot
 from auditd.model import ChangeKind, ResourceKey, Snapshot
 from auditd.normalize import NORMALIZER_VERSION, HmacFingerprinter
 from auditd.store.schema import blobs, changes, meta, resources, scopes, snapshots, versions
 from auditd.timeutil import from_micros, to_micros
+
+if TYPE_CHECKING:  # the diff engine (DeepDiff) is imported by the functions that run it
+    from auditd.diff.engine import (
+        CurrentVersion,
+        DiffPlan,
+        KeyTuple,
+        PlannedChange,
+        PreparedResource,
+    )
 
 __all__ = ["IngestResult", "ingest_snapshot"]
 
@@ -107,6 +107,8 @@ def _gc_paused() -> Iterator[None]:
 
 def _ingest(conn: Connection, snapshot: Snapshot, fp: HmacFingerprinter, *,
             source: str, now_us: int) -> IngestResult:
+    from auditd.diff.engine import plan_snapshot, prepare_resources
+
     _check_key(conn, fp)
     scope_id = _lock_scope(conn, snapshot, now_us)
     taken_us = to_micros(snapshot.taken_at)
@@ -185,6 +187,8 @@ def _current_index(conn: Connection, scope_id: int,
         .join(resources, versions.c.resource_id == resources.c.id)
         .where(versions.c.scope_id == scope_id, versions.c.valid_to.is_(None))
     )
+    from auditd.diff.engine import CurrentVersion
+
     known = {p.key_tuple(): p.resource.key for p in prepared}
     index: dict[KeyTuple, CurrentVersion] = {}
     for rows in conn.execute(query).partitions(_READ_CHUNK):
