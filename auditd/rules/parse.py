@@ -6,12 +6,22 @@ silently keep the last), and every pydantic error location is walked down the
 node tree to the line that holds the offending key or value.  A file is valid
 as a whole or not at all: :class:`RuleFileError` lists every problem.  Pure:
 the caller reads the file.
+
+:func:`load_pack` remembers its last few valid results by ``(text, source)``:
+parsing is most of the cost of loading rules (pure-Python YAML, then pydantic),
+and the daemon and API load the same packs for every listing.  The key is the
+text itself, not the file's mtime and size, so an edited file is always parsed
+again, even one rewritten within the same clock tick at the same size.  Sharing
+a result between rule sets is safe: nothing modifies a loaded pack
+(:class:`LoadedPack` and the rule models are frozen).  Invalid texts are not
+remembered: their errors are raised afresh.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -25,6 +35,7 @@ __all__ = ["MAX_RULE_FILE_BYTES", "LoadedPack", "RuleFileError", "RuleIssue", "l
 
 MAX_RULE_FILE_BYTES = 1 << 20
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs")
+_REMEMBERED_PACKS = 128  # valid texts kept as cache keys (small files; each ≤ MAX_RULE_FILE_BYTES)
 # Union tags pydantic puts in error locations; they are not keys of the file.
 _TAGS = frozenset({"ignore", "severity", "classify", "review", "maintenance",
                    "all", "any", "not", "test"})
@@ -62,7 +73,15 @@ class LoadedPack:
 
 
 def load_pack(text: str, source: str) -> LoadedPack:
-    """:func:`parse_pack` plus the lines later checks (duplicate ids) report."""
+    """:func:`parse_pack` plus the lines later checks (duplicate ids) report.
+
+    The same text from the same source is parsed once per process (see the module docs).
+    """
+    return _load_pack(text, source)
+
+
+@lru_cache(maxsize=_REMEMBERED_PACKS)
+def _load_pack(text: str, source: str) -> LoadedPack:
     pack, node = _parse(text, source)
     lines: dict[str, int] = {}
     for name, prefix in (("rules", ""), ("disable", "disable:")):
