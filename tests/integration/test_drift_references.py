@@ -13,7 +13,6 @@ A moto server on 127.0.0.1 (live), a tfstate file and HCL, collected by
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,17 +33,10 @@ PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
 
 
 @pytest.fixture
-def endpoint(cli_state: Path) -> Iterator[str]:
+def endpoint(cli_state: Path, moto_reset: None) -> Iterator[str]:
     with moto_server(WEST) as url:
-        _reset(url)  # moto's state is per process: start clean, leave nothing behind
-        yield url
-        _reset(url)
+        yield url  # moto_reset: start clean, leave nothing behind
 
-
-def _reset(url: str) -> None:
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"),
-                                timeout=10):
-        pass
 
 
 def _aws(endpoint: str, service: str) -> Any:

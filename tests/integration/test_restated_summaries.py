@@ -13,7 +13,6 @@ has ``"restated": N``; a summary without restated resources has neither.  Throug
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,17 +162,10 @@ def test_collect_terraform_json_counts_restated_resources(
 # --- collect aws ----------------------------------------------------------------------------
 
 @pytest.fixture
-def endpoint() -> Iterator[str]:
+def endpoint(moto_reset: None) -> Iterator[str]:
     with moto_server(REGION) as url:
-        _reset(url)  # moto's state is per process: start clean, leave nothing behind
-        yield url
-        _reset(url)
+        yield url  # moto_reset: start clean, leave nothing behind
 
-
-def _reset(url: str) -> None:
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"),
-                                timeout=10):
-        pass
 
 
 def _aws(tmp_path: Path, endpoint: str) -> str:
