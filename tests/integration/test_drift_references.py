@@ -38,7 +38,6 @@ def endpoint(cli_state: Path, moto_reset: None) -> Iterator[str]:
         yield url  # moto_reset: start clean, leave nothing behind
 
 
-
 def _aws(endpoint: str, service: str) -> Any:
     return boto3.client(service, region_name=WEST, endpoint_url=endpoint)
 

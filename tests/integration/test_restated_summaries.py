@@ -167,7 +167,6 @@ def endpoint(moto_reset: None) -> Iterator[str]:
         yield url  # moto_reset: start clean, leave nothing behind
 
 
-
 def _aws(tmp_path: Path, endpoint: str) -> str:
     ecs = boto3.client("ecs", region_name=REGION, endpoint_url=endpoint)
     ecs.create_cluster(clusterName="apps")
