@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from auditd.cli import main
 
-__all__ = ["run"]
+__all__ = ["StoreCli", "run"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -16,3 +19,19 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     out, err = capsys.readouterr()
     code = exited.value.code
     return (code if isinstance(code, int) else 0), out, err
+
+
+class StoreCli:
+    """``driftaudit --db URL ...`` in-process, against one store."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], db: str) -> None:
+        self.capsys, self.db = capsys, db
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        return run(self.capsys, "--db", self.db, *args)
+
+    def json(self, *args: str) -> Any:
+        """``ARGS... --json``, which must succeed: its parsed output."""
+        code, out, err = self(*args, "--json")
+        assert code == 0, err
+        return json.loads(out)

@@ -25,27 +25,12 @@ import pytest
 
 from auditd.normalize import chain, typerules
 from auditd.normalize.secrets import is_secret_name
-from tests.cli_support import run
+from tests.cli_support import StoreCli as Cli
 
 ACC, REGION = "123456789012", "eu-west-1"
 ARN = f"arn:aws:ecs:{REGION}:{ACC}"
 OLD_VERSION = 5
 WORKER = f"aws/aws_ecs_service/{ACC}/{REGION}/{ARN}:service/apps/worker"
-
-
-class Cli:
-    """``driftaudit --db URL ...`` in-process."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str], db: str) -> None:
-        self.capsys, self.db = capsys, db
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        return run(self.capsys, "--db", self.db, *args)
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture

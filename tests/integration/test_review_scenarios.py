@@ -26,26 +26,15 @@ from auditd.config import TerraformRepository
 from auditd.rules.review_status import ReviewState
 from auditd.service.review import unreviewed_changes
 from auditd.service.terraform import collect_terraform
-from tests.cli_support import run
+from tests.cli_support import StoreCli
 from tests.integration.test_collect_terraform import AWS, Repo, build_step, sqlite_runtime
 from tests.moto_support import moto_server
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 
 
-class Cli:
-    """``driftaudit --db URL ...`` in-process."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str], db: str) -> None:
-        self.capsys, self.db = capsys, db
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        return run(self.capsys, "--db", self.db, *args)
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
+class Cli(StoreCli):
+    """``driftaudit --db URL ...`` in-process, with a shortcut for ``review show``."""
 
     def show(self, change_id: int) -> dict[str, Any]:
         return dict(self.json("review", "show", str(change_id)))
