@@ -12,11 +12,14 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Callable, Sequence
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from auditd.collectors.aws._base import get_type
 from auditd.collectors.aws._session import SessionClients
@@ -91,3 +94,33 @@ def state_document(tf_type: str, attributes: dict[str, Any]) -> str:
                        "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
                        "instances": [{"schema_version": 0, "attributes": attributes,
                                       "sensitive_attributes": []}]}]}, indent=2)
+
+
+class CountingClients:
+    """Clients that count every operation, and answer some with an error code instead.
+
+    ``inner``: the clients to wrap (default: a plain session in :data:`REGION`);
+    ``fail``: operation name → the error code it answers with.
+    """
+
+    def __init__(self, inner: Any = None, fail: Mapping[str, str] | None = None) -> None:
+        self._inner = inner or SessionClients(boto3.session.Session(region_name=REGION))
+        self._hooked: set[int] = set()
+        self._lock = threading.Lock()
+        self.fail = dict(fail or {})
+        self.calls: Counter[str] = Counter()
+
+    def client(self, service: str, region: str) -> Any:
+        made = self._inner.client(service, region)
+        with self._lock:
+            if id(made) not in self._hooked:
+                self._hooked.add(id(made))
+                made.meta.events.register("before-call", self._record)
+        return made
+
+    def _record(self, model: Any, **_kwargs: Any) -> None:
+        with self._lock:
+            self.calls[model.name] += 1
+        code = self.fail.get(model.name)
+        if code is not None:
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)

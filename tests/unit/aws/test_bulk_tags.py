@@ -9,47 +9,20 @@ type's part is incomplete, as any failure of its calls.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from auditd.collectors.aws._base import registered_types, tag_arn_key
 from auditd.collectors.aws._session import SessionClients
 from auditd.collectors.aws._tag_index import TAGGING_SERVICE
 from tests.unit.aws.faulty import FaultyClients
-from tests.unit.aws.support import REGION, all_scenarios, collect, resources
+from tests.unit.aws.support import REGION, CountingClients, all_scenarios, collect, resources
 
 BULK = sorted(t for t, cls in registered_types().items() if cls.bulk_tags is not None)
 FALLBACK_CALLS = {cls.bulk_tags.fallback.operation for cls in registered_types().values()
                   if cls.bulk_tags is not None}
-
-
-class Recording:
-    """Clients that count every operation they are asked for, and deny some."""
-
-    def __init__(self, inner: Any, deny_operations: frozenset[str] = frozenset()) -> None:
-        self._inner = inner
-        self._hooked: set[int] = set()
-        self._lock = threading.Lock()
-        self.deny_operations = deny_operations
-        self.calls: Counter[str] = Counter()
-
-    def client(self, service: str, region: str) -> Any:
-        made = self._inner.client(service, region)
-        with self._lock:
-            if id(made) not in self._hooked:
-                self._hooked.add(id(made))
-                made.meta.events.register("before-call", self._record)
-        return made
-
-    def _record(self, model: Any, **_kwargs: Any) -> None:
-        with self._lock:
-            self.calls[model.name] += 1
-        if model.name in self.deny_operations:
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, model.name)
 
 
 @pytest.fixture
@@ -77,7 +50,7 @@ def test_the_bulk_types_are_the_ones_moto_can_serve() -> None:
 
 
 def test_tags_come_from_get_resources_without_per_item_calls(tagged: None) -> None:
-    clients = Recording(SessionClients(boto3.session.Session(region_name=REGION)))
+    clients = CountingClients()
     outcomes = collect(BULK, clients=clients)
     assert [o.error for o in outcomes] == [None] * len(BULK)
     tags = _tags_by_type(outcomes)
@@ -92,7 +65,7 @@ def test_tags_come_from_get_resources_without_per_item_calls(tagged: None) -> No
 def test_denied_tagging_api_falls_back_to_per_item_calls(tagged: None) -> None:
     expected = _tags_by_type(collect(BULK))
     faulty = FaultyClients(deny=frozenset({(TAGGING_SERVICE, REGION)}))
-    clients = Recording(faulty)
+    clients = CountingClients(faulty)
     outcomes = collect(BULK, clients=clients)
     assert [o.error for o in outcomes] == [None] * len(BULK)
     assert _tags_by_type(outcomes) == expected
@@ -101,7 +74,7 @@ def test_denied_tagging_api_falls_back_to_per_item_calls(tagged: None) -> None:
 
 def test_both_tag_reads_failing_is_the_types_fault(tagged: None) -> None:
     faulty = FaultyClients(deny=frozenset({(TAGGING_SERVICE, REGION)}))
-    clients = Recording(faulty, deny_operations=frozenset({"ListQueueTags"}))
+    clients = CountingClients(faulty, fail={"ListQueueTags": "AccessDenied"})
     outcomes = {o.tf_type: o for o in collect(["aws_sqs_queue", "aws_sns_topic"],
                                                clients=clients)}
     error = outcomes["aws_sqs_queue"].error
@@ -110,7 +83,7 @@ def test_both_tag_reads_failing_is_the_types_fault(tagged: None) -> None:
 
 
 def test_nothing_listed_fetches_no_tags(mocked: None) -> None:
-    clients = Recording(SessionClients(boto3.session.Session(region_name=REGION)))
+    clients = CountingClients()
     outcomes = collect(BULK, clients=clients)
     assert resources(outcomes) == [] and clients.calls["GetResources"] == 0
 

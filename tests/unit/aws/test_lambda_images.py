@@ -9,17 +9,13 @@ recorded (``resolved_image_uri``) but never compared, since Terraform does not s
 from __future__ import annotations
 
 import io
-import threading
 import zipfile
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from auditd.collectors.aws._session import SessionClients
 from auditd.collectors.terraform.state import StateDefaults, parse_state
 from auditd.diff.drift import compute_drift
 from auditd.diff.drift_inputs import DriftInput, Stack
@@ -27,37 +23,19 @@ from auditd.model import DriftKind, Resource
 from auditd.normalize import HmacFingerprinter, normalize_resource
 from auditd.service.drift_mapped import registry_mapped_fields
 from tests.unit.aws.scenarios_iam import make_role
-from tests.unit.aws.support import ACCOUNT, REGION, client, collect, resources, state_document
+from tests.unit.aws.support import (
+    ACCOUNT,
+    REGION,
+    CountingClients,
+    client,
+    collect,
+    resources,
+    state_document,
+)
 
 TF_TYPE = "aws_lambda_function"
 ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 FP = HmacFingerprinter(b"k" * 32)
-
-
-class Counting:
-    """Clients that count every operation, and answer some with an error code instead."""
-
-    def __init__(self, fail: dict[str, str] | None = None) -> None:
-        self._inner = SessionClients(boto3.session.Session(region_name=REGION))
-        self._hooked: set[int] = set()
-        self._lock = threading.Lock()
-        self.fail = fail or {}
-        self.calls: Counter[str] = Counter()
-
-    def client(self, service: str, region: str) -> Any:
-        made = self._inner.client(service, region)
-        with self._lock:
-            if id(made) not in self._hooked:
-                self._hooked.add(id(made))
-                made.meta.events.register("before-call", self._record)
-        return made
-
-    def _record(self, model: Any, **_kwargs: Any) -> None:
-        with self._lock:
-            self.calls[model.name] += 1
-        code = self.fail.get(model.name)
-        if code is not None:
-            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
 
 
 def _zip() -> bytes:
@@ -85,7 +63,7 @@ def _by_name(found: list[Resource]) -> dict[str, Resource]:
 
 def test_image_functions_are_read_with_get_function_and_zip_ones_are_not(mocked: None) -> None:
     _functions(zips=3, images=2)
-    counting = Counting()
+    counting = CountingClients()
     outcomes = collect([TF_TYPE], clients=counting)
     assert [o.error for o in outcomes if o.error] == []
     found = _by_name(resources(outcomes))
@@ -100,7 +78,7 @@ def test_image_functions_are_read_with_get_function_and_zip_ones_are_not(mocked:
 
 def test_zip_functions_cost_no_extra_request(mocked: None) -> None:
     _functions(zips=4, images=0)
-    counting = Counting()
+    counting = CountingClients()
     outcomes = collect([TF_TYPE], clients=counting)
     assert len(resources(outcomes)) == 4
     assert counting.calls == Counter({"ListFunctions": 1, "GetResources": 1})
@@ -108,14 +86,16 @@ def test_zip_functions_cost_no_extra_request(mocked: None) -> None:
 
 def test_an_image_function_deleted_before_get_function_is_gone(mocked: None) -> None:
     _functions(zips=1, images=1)
-    outcomes = collect([TF_TYPE], clients=Counting({"GetFunction": "ResourceNotFoundException"}))
+    denied = CountingClients(fail={"GetFunction": "ResourceNotFoundException"})
+    outcomes = collect([TF_TYPE], clients=denied)
     assert [o.error for o in outcomes if o.error] == []
     assert sorted(_by_name(resources(outcomes))) == ["zip-0"]
 
 
 def test_denied_get_function_marks_the_type_incomplete(mocked: None) -> None:
     _functions(zips=1, images=1)
-    outcomes = collect([TF_TYPE], clients=Counting({"GetFunction": "AccessDeniedException"}))
+    denied = CountingClients(fail={"GetFunction": "AccessDeniedException"})
+    outcomes = collect([TF_TYPE], clients=denied)
     [error] = [o.error for o in outcomes if o.error]
     assert error.kind == "access-denied" and error.selector is not None
     assert error.selector.tf_type == TF_TYPE
