@@ -19,6 +19,7 @@ import boto3
 import pytest
 
 from tests.cli_support import run
+from tests.integration.drift_support import estate_config
 from tests.integration.test_collect_terraform import Repo
 from tests.moto_support import moto_server
 
@@ -84,24 +85,7 @@ def _hcl(vpc: str, description: str = "web servers") -> str:
 
 
 def _config(tmp_path: Path, endpoint: str, repo: Path, state: Path) -> str:
-    path = tmp_path / "driftaudit.toml"
-    path.write_text(f'''
-[aws]
-region = "{WEST}"
-endpoint_url = "{endpoint}"
-regions = ["{WEST}"]
-types = ["aws_security_group", "aws_s3_bucket"]
-[[aws.accounts]]
-id = "{ACC}"
-[terraform]
-default_account = "{ACC}"
-default_region = "{WEST}"
-[[terraform.repositories]]
-path = "{repo}"
-name = "infra"
-states = ["{state}"]
-''')
-    return str(path)
+    return estate_config(tmp_path, endpoint, repo, state, ("aws_security_group", "aws_s3_bucket"))
 
 
 def _collect(capsys: pytest.CaptureFixture[str], config: str, what: str) -> None:
@@ -119,8 +103,9 @@ def _kinds(found: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted((f["kind"], f["address"] or f["resource_id"]) for f in found)
 
 
-def test_every_drift_class_from_moto_tfstate_and_git(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path, endpoint: str) -> None:
+def _collected_estate(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                      endpoint: str) -> tuple[str, str, Repo, str]:
+    """The live estate, its repository and state, collected once: (group, vpc, repo, config)."""
     group = _live_estate(endpoint)
     vpc = _aws(endpoint, "ec2").describe_security_groups(GroupIds=[group])[
         "SecurityGroups"][0]["VpcId"]
@@ -132,6 +117,12 @@ def test_every_drift_class_from_moto_tfstate_and_git(
     config = _config(tmp_path, endpoint, repo.path, state)
     _collect(capsys, config, "terraform")
     _collect(capsys, config, "aws")
+    return group, vpc, repo, config
+
+
+def test_every_drift_class_from_moto_tfstate_and_git(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, endpoint: str) -> None:
+    group, vpc, repo, config = _collected_estate(capsys, tmp_path, endpoint)
     assert _kinds(_findings(capsys, config)) == [("unmanaged", "acme-stray")]
 
     ec2 = _aws(endpoint, "ec2")
@@ -160,17 +151,7 @@ def test_every_drift_class_from_moto_tfstate_and_git(
 
 def test_a_failed_live_collection_never_yields_missing(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, endpoint: str) -> None:
-    group = _live_estate(endpoint)
-    vpc = _aws(endpoint, "ec2").describe_security_groups(GroupIds=[group])[
-        "SecurityGroups"][0]["VpcId"]
-    repo = Repo.init(tmp_path / "infra")
-    repo.write("main.tf", _hcl(vpc))
-    repo.commit("initial", "web group and log bucket", "alice")
-    state = tmp_path / "terraform.tfstate"
-    state.write_text(_state(group, vpc))
-    config = _config(tmp_path, endpoint, repo.path, state)
-    _collect(capsys, config, "terraform")
-    _collect(capsys, config, "aws")
+    *_, config = _collected_estate(capsys, tmp_path, endpoint)
     _aws(endpoint, "s3").delete_bucket(Bucket="acme-logs")
     # the next collection cannot reach AWS at all: nothing it did not see is gone
     text = Path(config).read_text().replace(f'endpoint_url = "{endpoint}"',

@@ -25,6 +25,7 @@ from auditd.config import load_settings
 from auditd.service import Runtime
 from auditd.service.images import watched_refs
 from tests.cli_support import run
+from tests.integration.drift_support import estate_config
 from tests.moto_support import moto_server
 
 ACC, WEST = "123456789012", "eu-west-1"
@@ -43,24 +44,8 @@ def _aws(endpoint: str, service: str) -> Any:
 
 
 def _config(tmp_path: Path, endpoint: str, infra: Path, state: Path) -> str:
-    path = tmp_path / "driftaudit.toml"
-    path.write_text(f'''
-[aws]
-region = "{WEST}"
-endpoint_url = "{endpoint}"
-regions = ["{WEST}"]
-types = ["aws_ecs_service", "aws_lambda_function"]
-[[aws.accounts]]
-id = "{ACC}"
-[terraform]
-default_account = "{ACC}"
-default_region = "{WEST}"
-[[terraform.repositories]]
-path = "{infra}"
-name = "infra"
-states = ["{state}"]
-''')
-    return str(path)
+    return estate_config(tmp_path, endpoint, infra, state,
+                         ("aws_ecs_service", "aws_lambda_function"))
 
 
 def _estate(tmp_path: Path, endpoint: str, hcl: str,
