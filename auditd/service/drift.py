@@ -57,7 +57,14 @@ from auditd.service.drift_mapped import registry_mapped_fields
 from auditd.service.drift_roots import names_state, root_for_state
 from auditd.service.notify import NotifyReport, notify_drift
 from auditd.service.terraform import repository_name
-from auditd.store.findings import FINDING_STATUSES, FindingObservation, StoredFinding, finding_key
+from auditd.store.findings import (
+    FINDING_STATUSES,
+    FindingObservation,
+    StoredFinding,
+    finding_key,
+    lapsed_acceptance,
+    reopened_fields,
+)
 
 __all__ = ["NEW", "STATUSES", "DriftFilter", "DriftOutcome", "current_drift", "finding_key_of",
            "observation", "to_resource"]
@@ -213,9 +220,8 @@ def _as_recorded(rt: Runtime, evaluated: Sequence[RatedDrift], moment: datetime,
         if found is None or found.status == "resolved":
             shown.append(_with_status(rated, NEW))
             continue
-        if found.status == "accepted" and found.expires_at is not None \
-                and found.expires_at <= moment:
-            found = replace(found, status="open", owner=None, reason=None, expires_at=None)
+        if lapsed_acceptance(found.status, found.expires_at, moment):
+            found = replace(found, status="open", **reopened_fields())
         records[key] = found
         shown.append(_with_record(rated, found))
     resolved: tuple[StoredFinding, ...] = ()

@@ -37,7 +37,9 @@ __all__ = [
     "finding_key",
     "get_finding",
     "history",
+    "lapsed_acceptance",
     "list_findings",
+    "reopened_fields",
     "sync_findings",
 ]
 
@@ -139,11 +141,10 @@ def sync_findings(conn: Connection, current: Sequence[FindingObservation], now: 
         if row.change_time is None and change_us is not None:
             values["change_time"] = change_us
         if row.status == "resolved":
-            values.update(_reopened(), status="open", resolved_at=None)
+            values.update(reopened_fields(), status="open", resolved_at=None)
             _transition(conn, row.id, now_us, "resolved", "open", by=SYSTEM, reason="found again")
-        elif row.status == "accepted" and row.expires_at is not None \
-                and row.expires_at <= now_us:
-            values.update(_reopened(), status="open")
+        elif lapsed_acceptance(row.status, _optional(row.expires_at), now):
+            values.update(reopened_fields(), status="open")
             _transition(conn, row.id, now_us, "accepted", "open", by=SYSTEM,
                         reason=f"expired: accepted by {row.owner} until "
                         f"{from_micros(row.expires_at).isoformat()}")
@@ -163,9 +164,14 @@ def sync_findings(conn: Connection, current: Sequence[FindingObservation], now: 
     return {row.finding_key: _finding(row) for row in rows if row.finding_key in seen}
 
 
-def _reopened() -> dict[str, Any]:
+def reopened_fields() -> dict[str, Any]:
     """A reopened finding forgets its acceptance (the history keeps it)."""
     return {"owner": None, "reason": None, "expires_at": None}
+
+
+def lapsed_acceptance(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    """An acceptance whose expiry has passed by ``now``: the finding is open again."""
+    return status == "accepted" and expires_at is not None and expires_at <= now
 
 
 def acknowledge(conn: Connection, finding_id: int, by: str, reason: str,
